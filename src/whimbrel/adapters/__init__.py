@@ -1,0 +1,44 @@
+"""Database adapters, chosen by URL scheme and imported lazily.
+
+Example::
+
+    adapter = adapter_for("sqlite:///whimbrel.db")
+    with adapter:
+        adapter.execute("SELECT 1")
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from whimbrel.adapters.base import Adapter, Capabilities, Settings
+from whimbrel.errors import ConfigError
+from whimbrel.url import mask, scheme
+
+#: URL scheme -> "module:class"; modules import their driver only on connect.
+REGISTRY: dict[str, str] = {
+    "postgresql": "whimbrel.adapters.postgres:PostgresAdapter",
+    "postgres": "whimbrel.adapters.postgres:PostgresAdapter",
+    "sqlite": "whimbrel.adapters.sqlite:SQLiteAdapter",
+}
+
+
+def adapter_class(url: str) -> type[Adapter]:
+    """The adapter class registered for the URL's scheme."""
+    name = scheme(url)
+    target = REGISTRY.get(name)
+    if target is None:
+        raise ConfigError(
+            f"unknown database URL scheme {name!r} in {mask(url)!r}: use one of "
+            f"{', '.join(sorted(set(REGISTRY)))}"
+        )
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def adapter_for(url: str, settings: Settings | None = None) -> Adapter:
+    """A new, unconnected adapter for ``url``."""
+    return adapter_class(url)(url, settings)
+
+
+__all__ = ["Adapter", "Capabilities", "Settings", "REGISTRY", "adapter_class", "adapter_for"]

@@ -1,0 +1,118 @@
+"""PostgreSQL adapter on psycopg 3.
+
+The connection runs in autocommit mode and the migrator sends BEGIN/COMMIT
+itself, so the same code path serves transactional and
+``disable_ddl_transaction`` migrations (CREATE INDEX CONCURRENTLY refuses to
+run inside a transaction block).
+
+The migration lock is a session-level advisory lock taken by *polling*
+``pg_try_advisory_lock``: a waiter never sits inside a statement, so it holds
+no snapshot, and a concurrent CREATE INDEX CONCURRENTLY (which waits for every
+open snapshot) cannot deadlock with it, as it can with a blocking
+``pg_advisory_lock`` or a table lock (ecto_sql issue #365).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.dialects.postgres import PostgresDialect
+from whimbrel.errors import DatabaseConnectionError, DatabaseError, LockTimeoutError
+
+log = logging.getLogger("whimbrel")
+
+
+class PostgresAdapter(Adapter):
+    schemes = ("postgresql", "postgres")
+    dialect_class = PostgresDialect
+    capabilities = Capabilities(transactional_ddl=True, session_lock=True, schemas=True, concurrent_index=True)
+
+    def connect(self) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        try:
+            self.conn = psycopg.connect(
+                self.url.replace("postgresql+psycopg://", "postgresql://", 1),
+                autocommit=True,
+                connect_timeout=10,
+                application_name="whimbrel",
+            )
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseConnectionError(
+                f"cannot connect to {self.display_url}: {reason}. Check that the server is "
+                "running and the URL (host, port, user, database) is right"
+            ) from exc
+        for setting in ("lock_timeout", "statement_timeout"):
+            value = getattr(self.settings, setting)
+            if value is not None:
+                self.execute(f"SET {setting} = {PostgresDialect.string(str(value))}")
+
+    def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._run(sql, params)
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        cursor = self._run(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+    def _run(self, sql: str, params: Any) -> Any:
+        try:
+            return self.conn.execute(sql, params)  # type: ignore[arg-type]
+        except self._psycopg.Error as exc:
+            raise _translate(exc, sql) from exc
+
+    def table_exists(self, name: str, prefix: str | None) -> bool:
+        qualified = self.dialect(prefix).qualified(name)
+        return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified,))[0][0])
+
+    def database_name(self) -> str:
+        return str(self.conn.info.dbname)
+
+    def acquire_lock(self, prefix: str | None, source: str) -> None:
+        name = self.lock_name(prefix, source)
+        self._acquire(self.lock_key(name), name)
+
+    def release_lock(self, prefix: str | None, source: str) -> None:
+        if self.conn.closed:
+            return  # the session, and with it the lock, is gone
+        if self.conn.info.transaction_status != 0:  # a failure left a transaction open
+            self.rollback()
+        self.query("SELECT pg_advisory_unlock(%s)", (self.lock_key(self.lock_name(prefix, source)),))
+
+    def _acquire(self, key: int, name: str) -> None:
+        waited, started, next_note = 0.0, time.monotonic(), 5.0
+        interval = self.settings.lock_poll_interval
+        while not self.query("SELECT pg_try_advisory_lock(%s)", (key,))[0][0]:
+            waited = time.monotonic() - started
+            if self.settings.lock_wait is not None and waited >= self.settings.lock_wait:
+                raise LockTimeoutError(
+                    f"the migration lock {name!r} is still held by another process after "
+                    f"{waited:.1f}s: let the other migration finish, or raise migration_lock_wait"
+                )
+            if waited >= next_note:
+                log.info("waiting for the migration lock %r held by another process (%.0fs)", name, waited)
+                next_note *= 2
+            # Jitter keeps many waiters from polling in lock step.
+            time.sleep(interval * (0.5 + random.random()))
+
+
+def _translate(exc: Exception, sql: str) -> DatabaseError:
+    diag = getattr(exc, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc)).strip()
+    detail = getattr(diag, "message_detail", None)
+    hint = getattr(diag, "message_hint", None)
+    position = getattr(diag, "statement_position", None)
+    text = message + (f" ({detail})" if detail else "") + (f". Hint: {hint}" if hint else "")
+    if position:
+        text += f" at character {position}"
+    return DatabaseError(text, statement=sql, sqlstate=getattr(exc, "sqlstate", None))

@@ -1,0 +1,192 @@
+"""Configuration: ``[tool.whimbrel]`` in pyproject.toml, ``whimbrel.toml``, environment.
+
+Later sources win: pyproject.toml, then whimbrel.toml, then environment
+variables (``DATABASE_URL``, ``WHIMBREL_<KEY>``), then explicit overrides
+(command-line options). With no database configured, whimbrel uses the SQLite
+file ``whimbrel.db`` beside the configuration.
+
+Example::
+
+    config = load_config(overrides={"database_url": "sqlite:///:memory:"})
+    config.migrations_path  # Path('.../migrations')
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whimbrel.errors import ConfigError
+
+#: key -> expected Python type(s) of its value
+KEYS: dict[str, tuple[type, ...]] = {
+    "database_url": (str,),
+    "migrations_path": (str,),
+    "tenant_migrations_path": (str,),
+    "prefixes": (list,),
+    "prefixes_query": (str,),
+    "migration_source": (str,),
+    "migration_lock": (bool,),
+    "migration_lock_wait": (int, float),
+    "strict_version_order": (bool,),
+    "migration_primary_key": (dict,),
+    "migration_foreign_key": (dict,),
+    "migration_timestamps": (dict,),
+    "lock_timeout": (str, int),
+    "statement_timeout": (str, int),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; paths are absolute."""
+
+    root: Path
+    database_url: str
+    database_from: str
+    migrations_path: Path
+    tenant_migrations_path: Path
+    prefixes: tuple[str, ...] = ()
+    prefixes_query: str | None = None
+    migration_source: str = "schema_migrations"
+    migration_lock: bool = True
+    migration_lock_wait: float | None = None
+    strict_version_order: bool = False
+    migration_primary_key: dict[str, Any] = field(default_factory=dict)
+    migration_foreign_key: dict[str, Any] = field(default_factory=dict)
+    migration_timestamps: dict[str, Any] = field(default_factory=dict)
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    files: tuple[Path, ...] = ()
+
+
+def load_config(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read and validate the configuration; raises ``ConfigError`` naming the key and fix."""
+    env = os.environ if env is None else env
+    base = Path(cwd or os.getcwd()).resolve()
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    files: list[Path] = []
+    for path, table in _config_files(config_path, base):
+        files.append(path)
+        _merge(values, origin, table, str(path))
+    root = files[-1].parent if files else base
+    _merge(values, origin, _from_env(env), "environment")
+    _merge(values, origin, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    return _build(values, origin, root, tuple(files))
+
+
+def _config_files(config_path: str | os.PathLike[str] | None, base: Path) -> list[tuple[Path, dict[str, Any]]]:
+    if config_path is not None:
+        path = (base / config_path).resolve()
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist: check --config")
+        return [(path, _read(path))]
+    found = []
+    for name in ("pyproject.toml", "whimbrel.toml"):
+        path = base / name
+        if path.is_file():
+            table = _read(path)
+            if table or name == "whimbrel.toml":
+                found.append((path, table))
+    return found
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        return dict(data.get("tool", {}).get("whimbrel", {}))
+    return data
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        out["database_url"] = env["DATABASE_URL"]
+    for key, types in KEYS.items():
+        raw = env.get(f"WHIMBREL_{key.upper()}")
+        if raw is not None and raw != "":
+            out[key] = _parse_env(key, raw, types)
+    return out
+
+
+def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
+    if bool in types:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false")
+    if list in types:
+        return [p.strip() for p in raw.split(",") if p.strip()]
+    if dict in types:
+        try:
+            return dict(tomllib.loads(f"v = {raw}")["v"])
+        except (tomllib.TOMLDecodeError, TypeError, ValueError):
+            raise ConfigError(
+                f"WHIMBREL_{key.upper()} must be a TOML inline table, e.g. '{{type = \"binary_id\"}}'"
+            ) from None
+    if float in types:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a number of seconds") from None
+    return raw
+
+
+def _merge(values: dict[str, Any], origin: dict[str, str], new: Mapping[str, Any], source: str) -> None:
+    for key, value in new.items():
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, list(KEYS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{source}: unknown setting {key!r}{hint}; settings are: {', '.join(KEYS)}")
+        if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and bool not in KEYS[key]):
+            kinds = " or ".join(t.__name__ for t in KEYS[key])
+            raise ConfigError(f"{source}: setting {key!r} must be a {kinds}, got {value!r}")
+        values[key], origin[key] = value, source
+
+
+def _build(values: dict[str, Any], origin: dict[str, str], root: Path, files: tuple[Path, ...]) -> Config:
+    url = values.get("database_url") or f"sqlite:///{root / 'whimbrel.db'}"
+    prefixes = values.get("prefixes", [])
+    if not all(isinstance(p, str) and p for p in prefixes):
+        raise ConfigError(f"{origin.get('prefixes')}: prefixes must be a list of schema names")
+    wait = values.get("migration_lock_wait")
+    return Config(
+        root=root,
+        database_url=url,
+        database_from=origin.get("database_url", "default"),
+        migrations_path=(root / values.get("migrations_path", "migrations")).resolve(),
+        tenant_migrations_path=(root / values.get("tenant_migrations_path", "tenant_migrations")).resolve(),
+        prefixes=tuple(prefixes),
+        prefixes_query=values.get("prefixes_query"),
+        migration_source=values.get("migration_source", "schema_migrations"),
+        migration_lock=values.get("migration_lock", True),
+        migration_lock_wait=None if wait is None else float(wait),
+        strict_version_order=values.get("strict_version_order", False),
+        migration_primary_key=values.get("migration_primary_key", {}),
+        migration_foreign_key=values.get("migration_foreign_key", {}),
+        migration_timestamps=values.get("migration_timestamps", {}),
+        lock_timeout=_timeout(values.get("lock_timeout")),
+        statement_timeout=_timeout(values.get("statement_timeout")),
+        files=files,
+    )
+
+
+def _timeout(value: str | int | None) -> str | None:
+    """Integers are milliseconds, as PostgreSQL reads them; strings pass through ("5s")."""
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Dialect compilers: pure functions from recorded commands to SQL statements."""

@@ -1,0 +1,1 @@
+"""The migration DSL: objects, commands, the recorder and the reversal table."""

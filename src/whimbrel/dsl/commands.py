@@ -1,0 +1,192 @@
+"""Commands: what a migration records, as immutable data.
+
+A dialect compiles each command to SQL (``whimbrel.dialects``) and
+``whimbrel.dsl.reverse`` inverts it for ``change()`` rollbacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+
+from whimbrel.dsl.objects import ColumnOpts, ColumnType, Constraint, Index, Table
+
+# --- column changes (only inside create/alter blocks) -------------------------
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    name: str
+    type: ColumnType
+    opts: ColumnOpts = ColumnOpts()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class ModifyColumn:
+    name: str
+    type: ColumnType
+    opts: ColumnOpts = ColumnOpts()
+    #: ``(type, opts)`` the column had before; makes the change reversible.
+    from_: tuple[ColumnType, ColumnOpts] | None = None
+
+
+@dataclass(frozen=True)
+class RemoveColumn:
+    name: str
+    #: Known type and options make the removal reversible.
+    type: ColumnType | None = None
+    opts: ColumnOpts = ColumnOpts()
+    if_exists: bool = False
+
+
+ColumnChange = Union[AddColumn, ModifyColumn, RemoveColumn]
+
+# --- commands ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    table: Table
+    columns: tuple[AddColumn, ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class AlterTable:
+    table: Table
+    changes: tuple[ColumnChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class DropTable:
+    table: Table
+    mode: str = "restrict"
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class CreateIndex:
+    index: Index
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropIndex:
+    index: Index
+    mode: str = "restrict"
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class CreateConstraint:
+    constraint: Constraint
+
+
+@dataclass(frozen=True)
+class DropConstraint:
+    constraint: Constraint
+    mode: str = "restrict"
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    table: Table
+    to: Table
+
+
+@dataclass(frozen=True)
+class RenameColumn:
+    table: Table
+    column: str
+    to: str
+
+
+@dataclass(frozen=True)
+class RenameIndex:
+    index: Index
+    to: str
+
+
+#: SQL text, or a callable run at execution time (it may use ``repo()``).
+Runnable = Union[str, Callable[[], Any]]
+
+
+@dataclass(frozen=True)
+class Execute:
+    """Raw SQL or a callable; ``down`` is None when the command is irreversible."""
+
+    up: Runnable
+    down: Runnable | None = None
+
+
+@dataclass(frozen=True)
+class ExecuteFile:
+    """SQL read from files at run time; paths are relative to the migration."""
+
+    up_path: str
+    down_path: str | None = None
+
+
+Command = Union[
+    CreateTable,
+    AlterTable,
+    DropTable,
+    CreateIndex,
+    DropIndex,
+    CreateConstraint,
+    DropConstraint,
+    RenameTable,
+    RenameColumn,
+    RenameIndex,
+    Execute,
+    ExecuteFile,
+]
+
+
+def describe(command: object) -> str:
+    """A short human name for a command, used in error messages.
+
+    >>> describe(DropTable(Table("posts")))
+    'drop(table("posts"))'
+    """
+    match command:
+        case CreateTable(table=t, if_not_exists=ine):
+            return f'{"create_if_not_exists" if ine else "create"}(table("{t.name}"))'
+        case AlterTable(table=t):
+            return f'alter(table("{t.name}"))'
+        case DropTable(table=t, if_exists=ie):
+            return f'{"drop_if_exists" if ie else "drop"}(table("{t.name}"))'
+        case CreateIndex(index=i):
+            return f'create(index("{i.table}", name="{i.name}"))'
+        case DropIndex(index=i, if_exists=ie):
+            return f'{"drop_if_exists" if ie else "drop"}(index("{i.table}", name="{i.name}"))'
+        case CreateConstraint(constraint=c):
+            return f'create(constraint("{c.table}", "{c.name}"))'
+        case DropConstraint(constraint=c):
+            return f'drop(constraint("{c.table}", "{c.name}"))'
+        case RenameTable(table=t, to=to):
+            return f'rename(table("{t.name}"), to=table("{to.name}"))'
+        case RenameColumn(table=t, column=c, to=to):
+            return f'rename(table("{t.name}"), "{c}", to="{to}")'
+        case RenameIndex(index=i, to=to):
+            return f'rename(index(name="{i.name}"), to="{to}")'
+        case Execute(up=up):
+            text = up if isinstance(up, str) else getattr(up, "__name__", "callable")
+            return f"execute({_short(text)!r})"
+        case ExecuteFile(up_path=p):
+            return f"execute_file({p!r})"
+        case AddColumn(name=n):
+            return f'add("{n}")'
+        case ModifyColumn(name=n):
+            return f'modify("{n}")'
+        case RemoveColumn(name=n, if_exists=ie):
+            return f'{"remove_if_exists" if ie else "remove"}("{n}")'
+    return type(command).__name__
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

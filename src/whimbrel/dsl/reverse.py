@@ -1,0 +1,144 @@
+"""The reversal table: how ``change()`` is undone, as in Ecto.
+
+``reverse(command)`` returns the inverse command, or ``None`` when there is
+none; ``reverse_all`` turns a recorded list into the rollback list or raises
+``IrreversibleMigrationError`` naming the first command that cannot be undone.
+
+Example::
+
+    >>> from whimbrel.dsl.objects import Table
+    >>> reverse(CreateTable(Table("posts")))
+    DropTable(table=Table(name='posts', ...), mode='restrict', if_exists=False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import singledispatch
+
+from whimbrel.dsl.commands import (
+    AddColumn,
+    AlterTable,
+    ColumnChange,
+    CreateConstraint,
+    CreateIndex,
+    CreateTable,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    Execute,
+    ExecuteFile,
+    ModifyColumn,
+    RemoveColumn,
+    RenameColumn,
+    RenameIndex,
+    RenameTable,
+    describe,
+)
+from whimbrel.errors import IrreversibleMigrationError
+
+
+@singledispatch
+def reverse(command: object) -> object | None:
+    """The command that undoes ``command``, or None when it is irreversible."""
+    return None
+
+
+@reverse.register
+def _(c: CreateTable) -> object:
+    return DropTable(c.table, if_exists=c.if_not_exists)
+
+
+@reverse.register
+def _(c: CreateIndex) -> object:
+    return DropIndex(c.index, if_exists=c.if_not_exists)
+
+
+@reverse.register
+def _(c: DropIndex) -> object:
+    return CreateIndex(c.index, if_not_exists=c.if_exists)
+
+
+@reverse.register
+def _(c: CreateConstraint) -> object:
+    return DropConstraint(c.constraint)
+
+
+@reverse.register
+def _(c: RenameTable) -> object:
+    return RenameTable(c.to, c.table)
+
+
+@reverse.register
+def _(c: RenameColumn) -> object:
+    return RenameColumn(c.table, c.to, c.column)
+
+
+@reverse.register
+def _(c: RenameIndex) -> object:
+    return RenameIndex(replace(c.index, name=c.to), c.index.name)
+
+
+@reverse.register
+def _(c: Execute) -> object | None:
+    return None if c.down is None else Execute(c.down, c.up)
+
+
+@reverse.register
+def _(c: ExecuteFile) -> object | None:
+    return None if c.down_path is None else ExecuteFile(c.down_path, c.up_path)
+
+
+@reverse.register
+def _(c: AlterTable) -> object | None:
+    changes = [reverse_change(ch) for ch in reversed(c.changes)]
+    if any(ch is None for ch in changes):
+        return None
+    return AlterTable(c.table, tuple(ch for ch in changes if ch is not None))
+
+
+def reverse_change(change: ColumnChange) -> ColumnChange | None:
+    """Invert one column change inside ``alter``; None when it has no inverse."""
+    match change:
+        case AddColumn(if_not_exists=False):
+            return RemoveColumn(change.name, change.type, change.opts)
+        case RemoveColumn(type=t, if_exists=False) if t is not None:
+            return AddColumn(change.name, t, change.opts)
+        case ModifyColumn(from_=(from_type, from_opts)):
+            return ModifyColumn(change.name, from_type, from_opts, (change.type, change.opts))
+    return None
+
+
+def irreversible_part(command: object) -> object:
+    """The innermost command that makes ``command`` irreversible (for messages)."""
+    if isinstance(command, AlterTable):
+        for change in command.changes:
+            if reverse_change(change) is None:
+                return change
+    return command
+
+
+_HINTS = {
+    "ModifyColumn": 'give modify() the old type, e.g. modify("col", "text", from_="string")',
+    "RemoveColumn": 'give remove() the column type, e.g. remove("col", "string")',
+    "Execute": "give execute() a down side too: execute(up_sql, down_sql)",
+    "ExecuteFile": "give execute_file() a down file too: execute_file(up_path, down_path)",
+}
+
+
+def reverse_all(commands: Sequence[object]) -> list[object]:
+    """The rollback of a recorded ``change()``: each command inverted, in reverse order."""
+    undone: list[object] = []
+    for command in reversed(commands):
+        inverse = reverse(command)
+        if inverse is None:
+            part = irreversible_part(command)
+            hint = _HINTS.get(type(part).__name__, "")
+            fix = f"{hint}, or " if hint else ""
+            raise IrreversibleMigrationError(
+                f"cannot reverse migration command {describe(part)}: {fix}"
+                "define up() and down() instead of change()"
+            )
+        undone.append(inverse)
+    return undone

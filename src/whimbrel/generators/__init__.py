@@ -1,0 +1,1 @@
+"""Generators: new migration files rendered from templates shipped in the package."""

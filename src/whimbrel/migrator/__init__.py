@@ -1,0 +1,1 @@
+"""The migrator: finding, loading, planning and running migrations."""

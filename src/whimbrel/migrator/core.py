@@ -1,0 +1,469 @@
+"""The migrator: plans, strategies, the lock, transactions and the versions table.
+
+Example::
+
+    import whimbrel
+
+    class AppMigrator(whimbrel.Migrator):
+        def known_prefixes(self):
+            return ["tenant_a", "tenant_b"]
+
+    with AppMigrator.from_config() as m:
+        m.up()                     # global migrations, then every tenant
+        m.run("down", step=1)      # one strategy: all / step / to / to_exclusive
+        m.status()
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from whimbrel.adapters import Adapter, Settings, adapter_for
+from whimbrel.config import Config, load_config
+from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
+from whimbrel.dsl.recorder import DslDefaults
+from whimbrel.errors import (
+    ConfigError,
+    DatabaseError,
+    MigrationFailedError,
+    MigrationsNotUp,
+    OutOfOrderError,
+    TargetNotFoundError,
+    UsageError,
+)
+from whimbrel.migrator.files import MigrationFile, discover
+from whimbrel.migrator.loader import Migration, load
+from whimbrel.migrator.runner import Executor, MigrationRun
+
+log = logging.getLogger("whimbrel")
+
+FILE_NOT_FOUND = "** FILE NOT FOUND **"
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """One row of ``status()``: ``status`` is ``"up"`` or ``"down"``."""
+
+    status: str
+    version: int
+    name: str
+    prefix: str | None = None
+
+
+class Migrator:
+    """Applies and rolls back migrations; subclass to add tenants or error reporting.
+
+    The connection opens on first use and stays open until ``close()`` (or the
+    end of a ``with`` block), so an in-memory SQLite database lives as long as
+    the migrator.
+    """
+
+    def __init__(self, config: Config, *, out: Callable[[str], None] = print):
+        self.config = config
+        self.out = out
+        self._adapter: Adapter | None = None
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
+        """Build from pyproject.toml / whimbrel.toml / environment; ``overrides`` win."""
+        return cls(load_config(path, overrides=overrides))
+
+    # -- hooks for subclasses -------------------------------------------------------------
+
+    def known_prefixes(self) -> list[str]:
+        """Tenant schemas: ``prefixes`` from the config, or the rows of ``prefixes_query``."""
+        if self.config.prefixes_query:
+            return [str(row[0]) for row in self.adapter.query(self.config.prefixes_query)]
+        return list(self.config.prefixes)
+
+    def handle_migrator_exception(self, exc: BaseException) -> None:
+        """Called with any exception from ``up``/``down``/``run``/``ensure_up``, then re-raised."""
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            c = self.config
+            settings = Settings(c.lock_timeout, c.statement_timeout, c.migration_lock_wait)
+            adapter = adapter_for(c.database_url, settings)
+            adapter.connect()
+            self._adapter = adapter
+        return self._adapter
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+    def __enter__(self) -> Migrator:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- public API -------------------------------------------------------------------------
+
+    def up(self, **strategy: Any) -> list[int]:
+        """Apply pending global migrations, then the tenant migrations of each prefix.
+
+        ``strategy`` is one of ``all=True`` (default), ``step=N``, ``to=V``,
+        ``to_exclusive=V``, plus ``dry_run``/``log_sql``; it applies to each set.
+        """
+        with self._reporting():
+            ran = self.run("up", **strategy)
+            for prefix in self.known_prefixes():
+                ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
+            return ran
+
+    def down(self, to: int | None = None, **strategy: Any) -> list[int]:
+        """Roll back the tenants first, then the global migrations.
+
+        ``down(to=V)`` rolls back every version from V up; other strategies as ``run``.
+        """
+        with self._reporting():
+            if to is not None:
+                strategy["to"] = to
+            self._require_known_target(strategy)
+            ran: list[int] = []
+            for prefix in self.known_prefixes():
+                ran += self.run("down", prefix=prefix, _require_target=False, **strategy)
+            return ran + self.run("down", _require_target=False, **strategy)
+
+    def _require_known_target(self, strategy: dict[str, Any]) -> None:
+        target = strategy.get("to", strategy.get("to_exclusive"))
+        if target is None:
+            return
+        known = {s.version for s in self._all_statuses()}
+        if target not in known:
+            raise TargetNotFoundError(
+                f"version {target} matches no migration: run `whimbrel status` to list the versions"
+            )
+
+    def ensure_up(self) -> None:
+        """Raise ``MigrationsNotUp`` listing every pending migration (global and tenants)."""
+        with self._reporting():
+            pending = [s for s in self._all_statuses() if s.status == "down"]
+            if pending:
+                names = [f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending]
+                raise MigrationsNotUp(
+                    "migrations not up: " + ", ".join(names) + "; run `whimbrel migrate`",
+                    pending=names,
+                )
+
+    def status(self, prefix: str | None = None) -> list[MigrationStatus]:
+        """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone."""
+        files = self._files(prefix)
+        applied = set(self._applied(prefix))
+        rows = [MigrationStatus("up" if f.version in applied else "down", f.version, f.name, prefix) for f in files]
+        known = {f.version for f in files}
+        rows += [MigrationStatus("up", v, FILE_NOT_FOUND, prefix) for v in applied - known]
+        return sorted(rows, key=lambda s: s.version)
+
+    def pending(self, prefix: str | None = None) -> list[MigrationFile]:
+        applied = set(self._applied(prefix))
+        return [f for f in self._files(prefix) if f.version not in applied]
+
+    def run(
+        self,
+        direction: Literal["up", "down"],
+        *,
+        all: bool = False,
+        step: int | None = None,
+        to: int | None = None,
+        to_exclusive: int | None = None,
+        prefix: str | None = None,
+        dry_run: bool = False,
+        log_sql: bool = False,
+        _require_target: bool = True,
+    ) -> list[int]:
+        """Migrate ``direction`` with one strategy; returns the versions that ran.
+
+        Strategies: ``all=True``; ``step=N``; ``to=V`` (inclusive);
+        ``to_exclusive=V``. With none, up runs all and down runs one step.
+        ``dry_run`` prints the SQL instead of running it.
+        """
+        with self._reporting():
+            strategy = _strategy(direction, all, step, to, to_exclusive)
+            files = self._files(prefix)
+            self._check_prefix(prefix)
+            executor = Executor(None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out)
+            if dry_run:
+                plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
+                return self._run_plan(plan, direction, prefix, executor)
+            with self._locked(prefix):
+                self._prepare(prefix)
+                plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
+                return self._run_plan(plan, direction, prefix, executor)
+
+    def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
+        """Apply one migration file; returns ``"ok"`` or ``"already_up"``."""
+        return self._one("up", version, path, prefix)
+
+    def down_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
+        """Roll back one migration file; returns ``"ok"`` or ``"already_down"``."""
+        return self._one("down", version, path, prefix)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _files(self, prefix: str | None) -> list[MigrationFile]:
+        return discover(self._folder(prefix))
+
+    def _folder(self, prefix: str | None) -> Path:
+        tenant = self.config.tenant_migrations_path
+        return tenant if prefix is not None and tenant.is_dir() else self.config.migrations_path
+
+    def _plan(
+        self,
+        direction: str,
+        strategy: tuple[str, int | None],
+        files: list[MigrationFile],
+        applied: list[int],
+        require_target: bool,
+    ) -> list[MigrationFile]:
+        kind, value = strategy
+        done = set(applied)
+        if kind in ("to", "to_exclusive") and require_target:
+            if value not in {f.version for f in files} | done:
+                raise TargetNotFoundError(
+                    f"--{kind.replace('_', '-')} {value} matches no migration: run "
+                    "`whimbrel status` to list the versions"
+                )
+        if direction == "up":
+            candidates = [f for f in files if f.version not in done]
+            self._check_order(candidates, applied)
+        else:
+            candidates = [f for f in reversed(files) if f.version in done]
+        return _select(direction, kind, value, candidates)
+
+    def _check_order(self, pending: list[MigrationFile], applied: list[int]) -> None:
+        if not pending or not applied or pending[0].version > max(applied):
+            return
+        older = [f.label for f in pending if f.version < max(applied)]
+        if not older:
+            return
+        message = (
+            f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest applied "
+            f"version {max(applied)}"
+        )
+        if self.config.strict_version_order:
+            raise OutOfOrderError(
+                f"{message}; strict_version_order refuses to apply them: give the file a newer "
+                "version, or turn strict_version_order off"
+            )
+        log.warning("%s; applying out of order", message)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _run_plan(self, plan: list[MigrationFile], direction: str, prefix: str | None, executor: Executor) -> list[int]:
+        if not plan:
+            log.info("Migrations already %s", direction)
+            return []
+        migrations = [load(f) for f in plan]  # every file loads before any runs
+        ran = []
+        for migration in migrations:
+            if self._apply(migration, direction, prefix, executor):
+                ran.append(migration.file.version)
+        return ran
+
+    def _apply(self, m: Migration, direction: str, prefix: str | None, executor: Executor) -> bool:
+        adapter = self.adapter
+        in_tx = adapter.capabilities.transactional_ddl and m.transactional(direction)
+        dialect = adapter.dialect(prefix)
+        source = self.config.migration_source
+        log.info("== Running %s %s (%s)", m.file.version, m.file.name, direction)
+        started = time.monotonic()
+        executor.ran = []
+        with self._migration_lock_released(m, prefix):
+            if executor.dry_run:
+                executor.out(f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction"))
+            self._begin(executor, in_tx)
+            try:
+                if in_tx and not adapter.capabilities.session_lock and not executor.dry_run:
+                    if (m.file.version in self._applied(prefix)) == (direction == "up"):
+                        adapter.rollback()
+                        log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                        return False
+                MigrationRun(m, direction, executor, dialect, prefix=prefix, defaults=self._defaults(), in_transaction=in_tx).run()
+                bookkeeping = dialect.insert_version if direction == "up" else dialect.delete_version
+                executor.emit(bookkeeping(source, m.file.version))
+                self._commit(executor, in_tx)
+            except DatabaseError as exc:
+                self._rollback(executor, in_tx)
+                raise _failed(m, direction, exc, executor.ran, in_tx) from exc
+            except BaseException:
+                self._rollback(executor, in_tx)
+                raise
+        log.info("== %s %s in %.2fs", "Migrated" if direction == "up" else "Rolled back", m.file.version, time.monotonic() - started)
+        return True
+
+    def _begin(self, executor: Executor, in_tx: bool) -> None:
+        if not in_tx:
+            return
+        if executor.dry_run:
+            executor.out("BEGIN;")
+        else:
+            self.adapter.begin()
+
+    def _commit(self, executor: Executor, in_tx: bool) -> None:
+        if not in_tx:
+            return
+        if executor.dry_run:
+            executor.out("COMMIT;")
+        else:
+            self.adapter.commit()
+
+    def _rollback(self, executor: Executor, in_tx: bool) -> None:
+        if in_tx and not executor.dry_run:
+            try:
+                self.adapter.rollback()
+            except DatabaseError:
+                log.warning("rollback failed; the connection is closed to discard the transaction")
+                self.close()
+
+    def _one(self, direction: str, version: int, path: str | Path, prefix: str | None) -> str:
+        file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
+        with self._reporting(), self._locked(prefix):
+            self._prepare(prefix)
+            if (version in self._applied(prefix)) == (direction == "up"):
+                return "already_up" if direction == "up" else "already_down"
+            self._apply(load(file), direction, prefix, Executor(self.adapter, out=self.out))
+            return "ok"
+
+    # -- versions table, lock, prefixes ---------------------------------------------------
+
+    def _applied(self, prefix: str | None) -> list[int]:
+        """Applied versions; an absent versions table means none (nothing is created)."""
+        source = self.config.migration_source
+        if not self.adapter.table_exists(source, prefix):
+            return []
+        return [int(row[0]) for row in self.adapter.query(self.adapter.dialect(prefix).select_versions(source))]
+
+    def _prepare(self, prefix: str | None) -> None:
+        """Create the tenant schema and the versions table (under the lock)."""
+        dialect = self.adapter.dialect(prefix)
+        if prefix is not None:
+            self.adapter.execute(dialect.create_schema(prefix))
+        if not self.adapter.table_exists(self.config.migration_source, prefix):
+            self.adapter.execute(dialect.create_versions_table(self.config.migration_source))
+
+    def _check_prefix(self, prefix: str | None) -> None:
+        if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:
+            raise ConfigError(
+                f"prefix {prefix!r}: {_adapter_class(self.config.database_url).dialect_class.name} "
+                "has no schemas; use a separate database per tenant"
+            )
+
+    @contextmanager
+    def _locked(self, prefix: str | None) -> Iterator[None]:
+        if not self.config.migration_lock:
+            yield
+            return
+        with self.adapter.migration_lock(prefix, self.config.migration_source):
+            yield
+
+    @contextmanager
+    def _migration_lock_released(self, m: Migration, prefix: str | None) -> Iterator[None]:
+        """``disable_migration_lock = True``: run this migration without holding the lock."""
+        if not (m.disable_migration_lock and self.config.migration_lock):
+            yield
+            return
+        adapter = self.adapter
+        source = self.config.migration_source
+        adapter.release_lock(prefix, source)
+        try:
+            yield
+        finally:
+            adapter.acquire_lock(prefix, source)
+
+    def _defaults(self) -> DslDefaults:
+        c = self.config
+        key = dict(c.migration_primary_key)
+        pk = PrimaryKey(
+            key.pop("name", "id"), key.pop("type", "bigserial"), ColumnOpts(**{**key, "primary_key": True})
+        )
+        fk = c.migration_foreign_key
+        return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(c.migration_timestamps))
+
+    def _all_statuses(self) -> list[MigrationStatus]:
+        rows = self.status()
+        for prefix in self.known_prefixes():
+            rows += self.status(prefix)
+        return rows
+
+    @contextmanager
+    def _reporting(self) -> Iterator[None]:
+        """Call ``handle_migrator_exception`` once for the outermost public call."""
+        if getattr(self, "_reporting_depth", 0):
+            yield
+            return
+        self._reporting_depth = 1
+        try:
+            yield
+        except BaseException as exc:
+            self.handle_migrator_exception(exc)
+            raise
+        finally:
+            self._reporting_depth = 0
+
+
+def _adapter_class(url: str) -> type[Adapter]:
+    from whimbrel.adapters import adapter_class
+
+    return adapter_class(url)
+
+
+def _strategy(direction: str, all_: bool, step: int | None, to: int | None, to_exclusive: int | None) -> tuple[str, int | None]:
+    if direction not in ("up", "down"):
+        raise UsageError(f"direction must be 'up' or 'down', got {direction!r}")
+    given = [(k, v) for k, v in (("all", all_ or None), ("step", step), ("to", to), ("to_exclusive", to_exclusive)) if v is not None]
+    if len(given) > 1:
+        raise UsageError(f"give one strategy, not {' and '.join(k for k, _ in given)}: all, step, to or to_exclusive")
+    if not given:
+        return ("all", None) if direction == "up" else ("step", 1)
+    kind, value = given[0]
+    if kind == "all":
+        return ("all", None)
+    if not isinstance(value, int) or isinstance(value, bool) or value < (1 if kind == "step" else 0):
+        raise UsageError(f"{kind} must be a positive whole number, got {value!r}")
+    return kind, value
+
+
+def _select(direction: str, kind: str, value: int | None, candidates: list[MigrationFile]) -> list[MigrationFile]:
+    if kind == "all":
+        return candidates
+    if kind == "step":
+        return candidates[: value or 0]
+    assert value is not None
+    if direction == "up":
+        return [f for f in candidates if (f.version <= value if kind == "to" else f.version < value)]
+    return [f for f in candidates if (f.version >= value if kind == "to" else f.version > value)]
+
+
+def _failed(m: Migration, direction: str, exc: DatabaseError, ran: list[str], in_tx: bool) -> MigrationFailedError:
+    head = f"migration {m.file.label} ({direction}) failed: {exc}"
+    statement = f"\n  failing statement: {exc.statement}" if exc.statement else ""
+    if in_tx:
+        tail = "\n  nothing was applied: the transaction, with the version row, was rolled back."
+    elif ran:
+        listed = "".join(f"\n    {n}. {sql}" for n, sql in enumerate(ran, 1))
+        tail = (
+            f"\n  it ran without a transaction; these statements had completed and stay applied:{listed}"
+            "\n  the version was not recorded: undo or finish these by hand, fix the migration, and run it again."
+        )
+    else:
+        tail = "\n  it ran without a transaction, but no statement had completed; fix it and run it again."
+    return MigrationFailedError(
+        head + statement + tail,
+        version=m.file.version,
+        statement=exc.statement,
+        statements_run=ran,
+        rolled_back=in_tx,
+        sqlstate=exc.sqlstate,
+    )

@@ -1,0 +1,166 @@
+"""Loading a migration file into something the runner can record.
+
+Python files are compiled and executed in a fresh namespace (no entry in
+``sys.modules``, so two projects' files never collide). SQL files are split
+into their ``-- whimbrel:up`` / ``-- whimbrel:down`` sections.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whimbrel.dsl.api import execute
+from whimbrel.dsl.recorder import Recorder, recording
+from whimbrel.dsl.reverse import reverse_all
+from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError, MigrationFileError
+from whimbrel.migrator.files import MigrationFile
+from whimbrel.migrator.sqlsplit import split_sql
+
+
+@dataclass
+class Migration:
+    """A loaded migration: how to record each direction, and its flags."""
+
+    file: MigrationFile
+    functions: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    disable_ddl_transaction: bool = False
+    disable_migration_lock: bool = False
+    #: SQL files can opt out of the transaction per section.
+    no_transaction: frozenset[str] = frozenset()
+
+    def transactional(self, direction: str) -> bool:
+        return not self.disable_ddl_transaction and direction not in self.no_transaction
+
+    def reversible_by_change(self, direction: str) -> bool:
+        return direction == "down" and "down" not in self.functions
+
+    def record(self, direction: str, recorder: Recorder) -> list[object]:
+        """Run the migration's function for ``direction`` and return its queued commands.
+
+        A rollback of ``change()`` records it backward and returns the inverse
+        commands in reverse order.
+        """
+        fn = self.functions.get(direction) or self.functions.get("change")
+        if fn is None:
+            fix = (
+                "add a `-- whimbrel:down` section to roll it back"
+                if self.file.path.suffix == ".sql"
+                else "define down() to roll it back"
+            )
+            raise IrreversibleMigrationError(f"has no {direction} side: {fix}", path=str(self.file.path))
+        with recording(recorder):
+            try:
+                fn()
+                commands = recorder.take()
+            except MigrationDefinitionError as exc:
+                raise exc.locate(str(self.file.path), _line_in(exc, self.file.path)) from None
+        if self.reversible_by_change(direction):
+            try:
+                return reverse_all(commands)
+            except MigrationDefinitionError as exc:
+                raise exc.locate(str(self.file.path), None) from None
+        return commands
+
+
+def _line_in(exc: BaseException, path: Path) -> int | None:
+    """The last line of ``path`` in the exception's traceback."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    return lines[-1] if lines else None
+
+
+def load(file: MigrationFile) -> Migration:
+    """Load a ``.py`` or ``.sql`` migration file."""
+    if file.path.suffix == ".sql":
+        return load_sql(file)
+    return load_python(file)
+
+
+def load_python(file: MigrationFile) -> Migration:
+    path = str(file.path)
+    try:
+        source = file.path.read_text(encoding="utf-8")
+        code = compile(source, path, "exec")
+    except SyntaxError as exc:
+        raise MigrationFileError(f"syntax error: {exc.msg}", path=path, line=exc.lineno) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationFileError(f"cannot read the file: {exc}", path=path) from None
+    namespace: dict[str, Any] = {"__file__": path, "__name__": f"whimbrel_migration_{file.version}"}
+    try:
+        exec(code, namespace)
+    except MigrationDefinitionError as exc:
+        raise exc.locate(path, _line_in(exc, file.path)) from None
+    except Exception as exc:
+        raise MigrationFileError(
+            f"loading the file raised {type(exc).__name__}: {exc}", path=path, line=_line_in(exc, file.path)
+        ) from exc
+    functions = {n: namespace[n] for n in ("change", "up", "down") if callable(namespace.get(n))}
+    if "change" not in functions and "up" not in functions:
+        raise MigrationFileError(
+            "defines neither change() nor up(): add `def change():` with the commands, "
+            "or up() and down()",
+            path=path,
+        )
+    return Migration(
+        file,
+        functions,
+        disable_ddl_transaction=bool(namespace.get("disable_ddl_transaction", False)),
+        disable_migration_lock=bool(namespace.get("disable_migration_lock", False)),
+    )
+
+
+_MARKER = re.compile(r"^--\s*whimbrel:(?P<direction>up|down)(?P<options>[^\n]*)$", re.MULTILINE)
+
+
+def load_sql(file: MigrationFile) -> Migration:
+    """Sections: ``-- whimbrel:up`` [``transaction:false``] then SQL, likewise ``down``."""
+    path = str(file.path)
+    try:
+        text = file.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationFileError(f"cannot read the file: {exc}", path=path) from None
+    markers = list(_MARKER.finditer(text))
+    if not markers or markers[0]["direction"] != "up":
+        raise MigrationFileError(
+            "a SQL migration starts its statements with a `-- whimbrel:up` line "
+            "(and may add a `-- whimbrel:down` section)",
+            path=path,
+        )
+    functions: dict[str, Callable[[], Any]] = {}
+    no_transaction: set[str] = set()
+    for n, marker in enumerate(markers):
+        direction = marker["direction"]
+        if direction in functions:
+            line = text.count("\n", 0, marker.start()) + 1
+            raise MigrationFileError(f"a second `-- whimbrel:{direction}` section", path=path, line=line)
+        end = markers[n + 1].start() if n + 1 < len(markers) else len(text)
+        functions[direction] = _sql_section(text[marker.end() : end])
+        if _options(marker["options"], path).get("transaction") == "false":
+            no_transaction.add(direction)
+    return Migration(file, functions, no_transaction=frozenset(no_transaction))
+
+
+def _options(raw: str, path: str) -> dict[str, str]:
+    options = {}
+    for item in raw.split():
+        key, sep, value = item.partition(":")
+        if not sep or key != "transaction" or value not in ("true", "false"):
+            raise MigrationFileError(
+                f"unknown section option {item!r}: the only option is transaction:false", path=path
+            )
+        options[key] = value
+    return options
+
+
+def _sql_section(sql: str) -> Callable[[], None]:
+    statements = split_sql(sql)
+
+    def run() -> None:
+        for statement in statements:
+            execute(statement)
+
+    return run

@@ -1,0 +1,52 @@
+"""Database URLs: scheme lookup and password masking.
+
+Example::
+
+    >>> mask("postgresql://app:s3cret@db:5432/app")
+    'postgresql://app:***@db:5432/app'
+    >>> sqlite_path("sqlite:////var/lib/app.db")
+    '/var/lib/app.db'
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from whimbrel.errors import ConfigError
+
+_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@]*@", re.IGNORECASE)
+
+
+def mask(url: str) -> str:
+    """The URL with its password replaced by ``***``, for messages and logs."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
+def scheme(url: str) -> str:
+    """The URL's scheme without a driver suffix (``postgresql+psycopg`` → ``postgresql``)."""
+    if "://" not in url:
+        raise ConfigError(
+            f"database URL {mask(url)!r} has no scheme: write it as postgresql://user@host/db, "
+            "sqlite:///path.db, mysql://user@host/db or arangodb://host"
+        )
+    return url.split("://", 1)[0].split("+", 1)[0].lower()
+
+
+def sqlite_path(url: str) -> str:
+    """The file of a ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``:memory:`` URL."""
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/"):
+        raise ConfigError(
+            f"SQLite URL {url!r} needs three slashes: sqlite:///relative/path.db, "
+            "sqlite:////absolute/path.db or sqlite:///:memory:"
+        )
+    path = rest[1:].split("?", 1)[0]
+    if not path:
+        raise ConfigError(f"SQLite URL {url!r} names no file: write sqlite:///whimbrel.db")
+    return path
+
+
+def database_name(url: str) -> str:
+    """The database named in a server URL's path (empty when none)."""
+    return urlsplit(url).path.lstrip("/")
