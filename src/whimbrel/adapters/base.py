@@ -14,10 +14,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from whimbrel.dialects.base import Dialect
+from whimbrel.dialects.quoting import qualified, quote
 from whimbrel.url import mask
+
+if TYPE_CHECKING:
+    from whimbrel.dialects.base import Dialect
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,15 @@ class Settings:
 class Adapter(ABC):
     """Base of every database adapter; see ``PostgresAdapter`` for a full one."""
 
+    name: ClassVar[str] = "base"
     schemes: ClassVar[tuple[str, ...]] = ()
-    dialect_class: ClassVar[type[Dialect]] = Dialect
+    #: "module:Class" of the dialect compiler, imported only when a migration runs.
+    dialect_path: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    quote_char: ClassVar[str] = '"'
+    #: SQL for "now, in UTC" as the versions table stores it.
+    now_utc: ClassVar[str] = "CURRENT_TIMESTAMP"
+    version_columns: ClassVar[str] = "bigint PRIMARY KEY, {inserted_at} timestamp(0)"
 
     def __init__(self, url: str, settings: Settings | None = None):
         self.url = url
@@ -65,7 +75,36 @@ class Adapter(ABC):
         return mask(self.url)
 
     def dialect(self, prefix: str | None = None) -> Dialect:
-        return self.dialect_class(prefix)
+        """The compiler for this database, with ``prefix`` as the default schema."""
+        module, cls = self.dialect_path.split(":")
+        return getattr(importlib.import_module(module), cls)(prefix)  # type: ignore[no-any-return]
+
+    # -- versions table: Ecto's schema_migrations(version bigint PK, inserted_at) -----
+
+    def versions_table(self, prefix: str | None, source: str) -> str:
+        return qualified(source, prefix, self.quote_char)
+
+    def create_versions_table_sql(self, prefix: str | None, source: str) -> str:
+        q = self.quote_char
+        columns = self.version_columns.format(inserted_at=quote("inserted_at", q))
+        return f"CREATE TABLE IF NOT EXISTS {self.versions_table(prefix, source)} ({quote('version', q)} {columns})"
+
+    def select_versions_sql(self, prefix: str | None, source: str) -> str:
+        return f"SELECT {quote('version', self.quote_char)} FROM {self.versions_table(prefix, source)} ORDER BY 1"
+
+    def insert_version_sql(self, prefix: str | None, source: str, version: int) -> str:
+        q = self.quote_char
+        return (
+            f"INSERT INTO {self.versions_table(prefix, source)} ({quote('version', q)}, "
+            f"{quote('inserted_at', q)}) VALUES ({int(version)}, {self.now_utc})"
+        )
+
+    def delete_version_sql(self, prefix: str | None, source: str, version: int) -> str:
+        column = quote("version", self.quote_char)
+        return f"DELETE FROM {self.versions_table(prefix, source)} WHERE {column} = {int(version)}"
+
+    def create_schema_sql(self, prefix: str) -> str:
+        return f"CREATE SCHEMA IF NOT EXISTS {quote(prefix, self.quote_char)}"
 
     # -- connection ---------------------------------------------------------------
 

@@ -20,15 +20,18 @@ import time
 from typing import Any
 
 from whimbrel.adapters.base import Adapter, Capabilities
-from whimbrel.dialects.postgres import PostgresDialect
+from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError, LockTimeoutError
 
 log = logging.getLogger("whimbrel")
 
 
 class PostgresAdapter(Adapter):
+    name = "postgresql"
     schemes = ("postgresql", "postgres")
-    dialect_class = PostgresDialect
+    dialect_path = "whimbrel.dialects.postgres:PostgresDialect"
+    # inserted_at is a naive timestamp in UTC, as Ecto writes it.
+    now_utc = "(now() AT TIME ZONE 'utc')"
     capabilities = Capabilities(transactional_ddl=True, session_lock=True, schemas=True, concurrent_index=True)
 
     def connect(self) -> None:
@@ -51,7 +54,7 @@ class PostgresAdapter(Adapter):
         for setting in ("lock_timeout", "statement_timeout"):
             value = getattr(self.settings, setting)
             if value is not None:
-                self.execute(f"SET {setting} = {PostgresDialect.string(str(value))}")
+                self.execute(f"SET {setting} = {string_literal(str(value))}")
 
     def close(self) -> None:
         conn = getattr(self, "conn", None)
@@ -72,8 +75,7 @@ class PostgresAdapter(Adapter):
             raise _translate(exc, sql) from exc
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
-        qualified = self.dialect(prefix).qualified(name)
-        return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified,))[0][0])
+        return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0])
 
     def database_name(self) -> str:
         return str(self.conn.info.dbname)

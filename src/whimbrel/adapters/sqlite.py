@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from whimbrel.adapters.base import Adapter, Capabilities
-from whimbrel.dialects.sqlite import SQLiteDialect
+from whimbrel.dialects.quoting import quote
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
 from whimbrel.url import sqlite_path
 
@@ -25,8 +25,10 @@ BUSY_TIMEOUT_SECONDS = 60.0
 
 
 class SQLiteAdapter(Adapter):
+    name = "sqlite"
     schemes = ("sqlite",)
-    dialect_class = SQLiteDialect
+    dialect_path = "whimbrel.dialects.sqlite:SQLiteDialect"
+    version_columns = "BIGINT PRIMARY KEY, {inserted_at} TEXT"
     capabilities = Capabilities(transactional_ddl=True, session_lock=False, schemas=False)
 
     def connect(self) -> None:
@@ -69,7 +71,7 @@ class SQLiteAdapter(Adapter):
             self.execute("ROLLBACK")
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
-        catalog = f"{SQLiteDialect().quote(prefix)}.sqlite_master" if prefix else "sqlite_master"
+        catalog = f"{quote(prefix)}.sqlite_master" if prefix else "sqlite_master"
         rows = self.query(f"SELECT 1 FROM {catalog} WHERE type = 'table' AND name = ?", (name,))
         return bool(rows)
 

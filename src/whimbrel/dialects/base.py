@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 from whimbrel.dsl.commands import Execute, describe
 from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Fragment, Reference
+from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.errors import UnsupportedFeatureError
 
 C = TypeVar("C")
@@ -81,25 +82,24 @@ class Dialect:
 
     def quote(self, name: str) -> str:
         """Quote an identifier, doubling any quote character inside it."""
-        q = self.quote_char
-        return f"{q}{name.replace(q, q + q)}{q}"
+        return quote(name, self.quote_char)
 
     def quote_all(self, names: Any) -> str:
         return ", ".join(self.quote(n) for n in names)
 
     def qualified(self, name: str, prefix: str | None = None) -> str:
         """``"prefix"."name"``, using the command's prefix or the dialect's default."""
-        schema = prefix or self.prefix
-        return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
+        return qualified(name, prefix or self.prefix, self.quote_char)
 
     # -- values -------------------------------------------------------------------
 
     @staticmethod
     def string(value: str) -> str:
         """A SQL string literal (standard quoting: ``'`` doubled)."""
-        if "\x00" in value:
-            raise UnsupportedFeatureError(f"string {value!r} holds a NUL byte, which SQL cannot store")
-        return "'" + value.replace("'", "''") + "'"
+        try:
+            return string_literal(value)
+        except ValueError as exc:
+            raise UnsupportedFeatureError(str(exc)) from None
 
     def literal(self, value: Any, type_: ColumnType | None = None) -> str:
         """A default value as SQL."""
@@ -147,29 +147,3 @@ class Dialect:
                 return f"{sql_type}({opts.precision},{opts.scale})"
             return f"{sql_type}({opts.precision})"
         return sql_type
-
-    # -- versions table (the migrator's bookkeeping) ------------------------------------
-
-    def create_versions_table(self, source: str) -> str:
-        return (
-            f"CREATE TABLE IF NOT EXISTS {self.qualified(source)} "
-            f"({self.quote('version')} bigint PRIMARY KEY, "
-            f"{self.quote('inserted_at')} timestamp(0))"
-        )
-
-    def select_versions(self, source: str) -> str:
-        return f"SELECT {self.quote('version')} FROM {self.qualified(source)} ORDER BY 1"
-
-    def insert_version(self, source: str, version: int) -> str:
-        return (
-            f"INSERT INTO {self.qualified(source)} ({self.quote('version')}, "
-            f"{self.quote('inserted_at')}) VALUES ({int(version)}, {self.now_utc})"
-        )
-
-    def delete_version(self, source: str, version: int) -> str:
-        return f"DELETE FROM {self.qualified(source)} WHERE {self.quote('version')} = {int(version)}"
-
-    now_utc: ClassVar[str] = "CURRENT_TIMESTAMP"
-
-    def create_schema(self, schema: str) -> str:
-        return f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"

@@ -60,7 +60,6 @@ REFERENCE_TYPES = {"serial": "integer", "bigserial": "bigint", "identity": "bigi
 
 class PostgresDialect(Dialect):
     name = "postgresql"
-    now_utc = "(now() AT TIME ZONE 'utc')"
     types: ClassVar[dict[str, str]] = {
         "id": "integer",
         "integer": "integer",

@@ -43,7 +43,6 @@ _AUTOINCREMENT_TYPES = {"serial", "bigserial", "identity"}
 
 class SQLiteDialect(PostgresDialect):
     name = "sqlite"
-    now_utc = "CURRENT_TIMESTAMP"
     # SQLite stores by affinity; these follow ecto_sqlite3's choices.
     types: ClassVar[dict[str, str]] = {
         "id": "INTEGER",
@@ -180,14 +179,6 @@ class SQLiteDialect(PostgresDialect):
     def _execute(self, c: Execute) -> list[str]:
         # sqlite3 runs one statement per call (executescript would COMMIT first).
         return split_sqlite(super()._execute(c)[0])
-
-    # -- versions table ------------------------------------------------------------------
-
-    def create_versions_table(self, source: str) -> str:
-        return (
-            f"CREATE TABLE IF NOT EXISTS {self.qualified(source)} "
-            f"({self.quote('version')} BIGINT PRIMARY KEY, {self.quote('inserted_at')} TEXT)"
-        )
 
 
 def split_sqlite(sql: str) -> list[str]:

@@ -22,12 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from whimbrel.adapters import Adapter, Settings, adapter_for
 from whimbrel.config import Config, load_config
-from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
-from whimbrel.dsl.recorder import DslDefaults
 from whimbrel.errors import (
     ConfigError,
     DatabaseError,
@@ -38,8 +36,11 @@ from whimbrel.errors import (
     UsageError,
 )
 from whimbrel.migrator.files import MigrationFile, discover
-from whimbrel.migrator.loader import Migration, load
-from whimbrel.migrator.runner import Executor, MigrationRun
+
+if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
+    from whimbrel.dsl.recorder import DslDefaults
+    from whimbrel.migrator.loader import Migration
+    from whimbrel.migrator.runner import Executor
 
 log = logging.getLogger("whimbrel")
 
@@ -193,14 +194,13 @@ class Migrator:
             strategy = _strategy(direction, all, step, to, to_exclusive)
             files = self._files(prefix)
             self._check_prefix(prefix)
-            executor = Executor(None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out)
             if dry_run:
                 plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
-                return self._run_plan(plan, direction, prefix, executor)
+                return self._run_plan(plan, direction, prefix, dry_run=True, log_sql=log_sql)
             with self._locked(prefix):
                 self._prepare(prefix)
                 plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
-                return self._run_plan(plan, direction, prefix, executor)
+                return self._run_plan(plan, direction, prefix, dry_run=False, log_sql=log_sql)
 
     def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
         """Apply one migration file; returns ``"ok"`` or ``"already_up"``."""
@@ -261,10 +261,17 @@ class Migrator:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _run_plan(self, plan: list[MigrationFile], direction: str, prefix: str | None, executor: Executor) -> list[int]:
+    def _run_plan(
+        self, plan: list[MigrationFile], direction: str, prefix: str | None, *, dry_run: bool, log_sql: bool
+    ) -> list[int]:
         if not plan:
             log.info("Migrations already %s", direction)
             return []
+        from whimbrel.migrator.loader import load
+        from whimbrel.migrator.runner import Executor
+
+        executor = Executor(None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out)
+
         migrations = [load(f) for f in plan]  # every file loads before any runs
         ran = []
         for migration in migrations:
@@ -273,6 +280,8 @@ class Migrator:
         return ran
 
     def _apply(self, m: Migration, direction: str, prefix: str | None, executor: Executor) -> bool:
+        from whimbrel.migrator.runner import MigrationRun
+
         adapter = self.adapter
         in_tx = adapter.capabilities.transactional_ddl and m.transactional(direction)
         dialect = adapter.dialect(prefix)
@@ -291,8 +300,8 @@ class Migrator:
                         log.info("== %s already %s (another process ran it)", m.file.version, direction)
                         return False
                 MigrationRun(m, direction, executor, dialect, prefix=prefix, defaults=self._defaults(), in_transaction=in_tx).run()
-                bookkeeping = dialect.insert_version if direction == "up" else dialect.delete_version
-                executor.emit(bookkeeping(source, m.file.version))
+                bookkeeping = adapter.insert_version_sql if direction == "up" else adapter.delete_version_sql
+                executor.emit(bookkeeping(prefix, source, m.file.version))
                 self._commit(executor, in_tx)
             except DatabaseError as exc:
                 self._rollback(executor, in_tx)
@@ -333,6 +342,9 @@ class Migrator:
             self._prepare(prefix)
             if (version in self._applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
+            from whimbrel.migrator.loader import load
+            from whimbrel.migrator.runner import Executor
+
             self._apply(load(file), direction, prefix, Executor(self.adapter, out=self.out))
             return "ok"
 
@@ -343,20 +355,20 @@ class Migrator:
         source = self.config.migration_source
         if not self.adapter.table_exists(source, prefix):
             return []
-        return [int(row[0]) for row in self.adapter.query(self.adapter.dialect(prefix).select_versions(source))]
+        return [int(row[0]) for row in self.adapter.query(self.adapter.select_versions_sql(prefix, source))]
 
     def _prepare(self, prefix: str | None) -> None:
         """Create the tenant schema and the versions table (under the lock)."""
-        dialect = self.adapter.dialect(prefix)
+        adapter, source = self.adapter, self.config.migration_source
         if prefix is not None:
-            self.adapter.execute(dialect.create_schema(prefix))
-        if not self.adapter.table_exists(self.config.migration_source, prefix):
-            self.adapter.execute(dialect.create_versions_table(self.config.migration_source))
+            adapter.execute(adapter.create_schema_sql(prefix))
+        if not adapter.table_exists(source, prefix):
+            adapter.execute(adapter.create_versions_table_sql(prefix, source))
 
     def _check_prefix(self, prefix: str | None) -> None:
         if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:
             raise ConfigError(
-                f"prefix {prefix!r}: {_adapter_class(self.config.database_url).dialect_class.name} "
+                f"prefix {prefix!r}: {_adapter_class(self.config.database_url).name} "
                 "has no schemas; use a separate database per tenant"
             )
 
@@ -383,6 +395,9 @@ class Migrator:
             adapter.acquire_lock(prefix, source)
 
     def _defaults(self) -> DslDefaults:
+        from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
+        from whimbrel.dsl.recorder import DslDefaults
+
         c = self.config
         key = dict(c.migration_primary_key)
         pk = PrimaryKey(
