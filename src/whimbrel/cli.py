@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from whimbrel.generators.templating import Generated
     from whimbrel.migrator.core import Migrator
 
 log = logging.getLogger("whimbrel")
@@ -33,10 +36,14 @@ class _Handler(logging.Handler):
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--config`` and ``--database-url`` on every command (and on the group)."""
     fn = click.option("--database-url", help="Database URL; overrides the configuration.")(fn)
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")(fn)
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), help="Config file."
+    )(fn)
 
 
-def _settings(ctx: click.Context, config_path: str | None, database_url: str | None) -> dict[str, Any]:
+def _settings(
+    ctx: click.Context, config_path: str | None, database_url: str | None
+) -> dict[str, Any]:
     parent = ctx.find_root().params
     return {
         "config_path": config_path or parent.get("config_path"),
@@ -44,7 +51,9 @@ def _settings(ctx: click.Context, config_path: str | None, database_url: str | N
     }
 
 
-def _migrator(ctx: click.Context, config_path: str | None, database_url: str | None, quiet: bool = False) -> Migrator:
+def _migrator(
+    ctx: click.Context, config_path: str | None, database_url: str | None, quiet: bool = False
+) -> Migrator:
     from whimbrel.migrator.core import Migrator
     from whimbrel.url import mask
 
@@ -57,8 +66,19 @@ def _migrator(ctx: click.Context, config_path: str | None, database_url: str | N
     return migrator
 
 
-def _strategy(all_: bool, step: int | None, to: int | None, to_exclusive: int | None) -> dict[str, Any]:
-    given = {k: v for k, v in (("all", all_ or None), ("step", step), ("to", to), ("to_exclusive", to_exclusive)) if v is not None}
+def _strategy(
+    all_: bool, step: int | None, to: int | None, to_exclusive: int | None
+) -> dict[str, Any]:
+    given = {
+        k: v
+        for k, v in (
+            ("all", all_ or None),
+            ("step", step),
+            ("to", to),
+            ("to_exclusive", to_exclusive),
+        )
+        if v is not None
+    }
     if len(given) > 1:
         raise click.UsageError("give one of --all, --step, --to or --to-exclusive")
     return given
@@ -95,7 +115,9 @@ def cli(config_path: str | None, database_url: str | None, debug: bool, quiet: b
 
 def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     migrator = _migrator(ctx, opts.pop("config_path"), opts.pop("database_url"))
-    strategy = _strategy(opts.pop("all_"), opts.pop("step"), opts.pop("to"), opts.pop("to_exclusive"))
+    strategy = _strategy(
+        opts.pop("all_"), opts.pop("step"), opts.pop("to"), opts.pop("to_exclusive")
+    )
     if direction == "down" and not strategy:
         strategy = {"step": 1}
     prefix = opts.pop("prefix")
@@ -130,7 +152,13 @@ def rollback(ctx: click.Context, **opts: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_common
 @click.pass_context
-def status(ctx: click.Context, prefix: str | None, as_json: bool, config_path: str | None, database_url: str | None) -> None:
+def status(
+    ctx: click.Context,
+    prefix: str | None,
+    as_json: bool,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
     """List migrations as up or down."""
     migrator = _migrator(ctx, config_path, database_url)
     prefixes = [prefix] if prefix is not None else [None, *migrator.known_prefixes()]
@@ -145,7 +173,11 @@ def status(ctx: click.Context, prefix: str | None, as_json: bool, config_path: s
     widths = [max(len(v) for v in col) for col in columns]
     start = 0 if show_prefix else 1
     for line in [header, tuple("-" * w for w in widths), *table]:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(line[start:], widths[start:], strict=True)).rstrip())
+        click.echo(
+            "  ".join(
+                v.ljust(w) for v, w in zip(line[start:], widths[start:], strict=True)
+            ).rstrip()
+        )
     if not table:
         click.echo("(no migrations)")
 
@@ -161,25 +193,98 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
 
 @cli.group()
 def gen() -> None:
-    """Generate migration files."""
+    """Generate migration files (see docs/generators.md)."""
+
+
+def _migrations_path(ctx: click.Context, config_path: str | None, database_url: str | None) -> Path:
+    from whimbrel.config import load_config
+
+    s = _settings(ctx, config_path, database_url)
+    config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
+    return config.migrations_path
+
+
+def _show(result: Generated) -> None:
+    """Warnings on stderr; the path (or, for a dry run, the source) then next steps on stdout."""
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    if result.status == "dry-run":
+        log.info("dry run: would write %s", result.path)
+        click.echo(result.source, nl=False)
+        return
+    if result.status in ("unchanged", "updated"):
+        log.info("%s: %s", result.status, result.path)
+    click.echo(str(result.path))
+    for note in result.notes:
+        click.echo("\n" + note)
 
 
 @gen.command("migration")
 @click.argument("name")
-@click.option("--template", "-t", default="blank", show_default=True, help="Template name.")
+@click.option(
+    "--template",
+    "-t",
+    default="blank",
+    show_default=True,
+    help="blank, create_table, alter_table, add_column, add_index, add_foreign_key, "
+    "add_trigger or create_enum.",
+)
 @_common
 @click.pass_context
-def gen_migration(ctx: click.Context, name: str, template: str, config_path: str | None, database_url: str | None) -> None:
-    """Write a new migration file migrations/<UTC timestamp>_NAME.py."""
-    from whimbrel.config import load_config
-    from whimbrel.errors import UsageError
-    from whimbrel.generators.migration import generate_migration
+def gen_migration(
+    ctx: click.Context, name: str, template: str, config_path: str | None, database_url: str | None
+) -> None:
+    """Write migrations/<UTC timestamp>_NAME.py from a template; print its path."""
+    from whimbrel.generators import generate_migration
 
-    if template != "blank":
-        raise UsageError(f"unknown template {template!r}: the available template is blank")
-    s = _settings(ctx, config_path, database_url)
-    config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
-    click.echo(str(generate_migration(config.migrations_path, name)))
+    folder = _migrations_path(ctx, config_path, database_url)
+    _show(generate_migration(folder, name, template=template))
+
+
+@gen.command("outbox")
+@click.option("--table", default="outbox_messages", show_default=True, help="Table name.")
+@click.option("--no-index", is_flag=True, help="Leave out the pending and failed indexes.")
+@click.option("--prefix", help="Schema to create the table in (it must exist).")
+@_common
+@click.pass_context
+def gen_outbox(
+    ctx: click.Context,
+    table: str,
+    no_index: bool,
+    prefix: str | None,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
+    """Write the migration creating a transactional outbox table."""
+    from whimbrel.generators import generate_outbox
+
+    folder = _migrations_path(ctx, config_path, database_url)
+    _show(generate_outbox(folder, table, indexes=not no_index, prefix=prefix))
+
+
+@gen.command("domain")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--timestamp", help="Pin the version (YYYYMMDDHHMMSS) for byte-stable output.")
+@click.option("--dry-run", is_flag=True, help="Print the migration instead of writing it.")
+@click.option("--force", is_flag=True, help="Overwrite the migration even if edited by hand.")
+@_common
+@click.pass_context
+def gen_domain(
+    ctx: click.Context,
+    file: str,
+    timestamp: str | None,
+    dry_run: bool,
+    force: bool,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
+    """Write (or regenerate) one migration creating every table of a domain FILE (TOML)."""
+    from pathlib import Path
+
+    from whimbrel.generators import generate_domain
+
+    folder = _migrations_path(ctx, config_path, database_url)
+    _show(generate_domain(Path(file), folder, version=timestamp, dry_run=dry_run, force=force))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,7 +307,8 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(f"whimbrel: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         click.echo(
-            f"whimbrel: unexpected {type(exc).__name__}: {exc}\n(run again with --debug for the traceback)",
+            f"whimbrel: unexpected {type(exc).__name__}: {exc}\n"
+            "(run again with --debug for the traceback)",
             err=True,
         )
         sys.exit(1)

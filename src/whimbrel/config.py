@@ -83,11 +83,18 @@ def load_config(
         _merge(values, origin, table, str(path))
     root = files[-1].parent if files else base
     _merge(values, origin, _from_env(env), "environment")
-    _merge(values, origin, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    _merge(
+        values,
+        origin,
+        {k: v for k, v in (overrides or {}).items() if v is not None},
+        "command line",
+    )
     return _build(values, origin, root, tuple(files))
 
 
-def _config_files(config_path: str | os.PathLike[str] | None, base: Path) -> list[tuple[Path, dict[str, Any]]]:
+def _config_files(
+    config_path: str | os.PathLike[str] | None, base: Path
+) -> list[tuple[Path, dict[str, Any]]]:
     if config_path is not None:
         path = (base / config_path).resolve()
         if not path.is_file():
@@ -138,29 +145,38 @@ def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
             return dict(tomllib.loads(f"v = {raw}")["v"])
         except (tomllib.TOMLDecodeError, TypeError, ValueError):
             raise ConfigError(
-                f"WHIMBREL_{key.upper()} must be a TOML inline table, e.g. '{{type = \"binary_id\"}}'"
+                f"WHIMBREL_{key.upper()} must be a TOML inline table, "
+                f"e.g. '{{type = \"binary_id\"}}'"
             ) from None
     if float in types:
         try:
             return float(raw)
         except ValueError:
-            raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a number of seconds") from None
+            raise ConfigError(
+                f"WHIMBREL_{key.upper()}={raw!r} is not a number of seconds"
+            ) from None
     return raw
 
 
-def _merge(values: dict[str, Any], origin: dict[str, str], new: Mapping[str, Any], source: str) -> None:
+def _merge(
+    values: dict[str, Any], origin: dict[str, str], new: Mapping[str, Any], source: str
+) -> None:
     for key, value in new.items():
         if key not in KEYS:
             close = difflib.get_close_matches(key, list(KEYS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{source}: unknown setting {key!r}{hint}; settings are: {', '.join(KEYS)}")
+            raise ConfigError(
+                f"{source}: unknown setting {key!r}{hint}; settings are: {', '.join(KEYS)}"
+            )
         if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and bool not in KEYS[key]):
             kinds = " or ".join(t.__name__ for t in KEYS[key])
             raise ConfigError(f"{source}: setting {key!r} must be a {kinds}, got {value!r}")
         values[key], origin[key] = value, source
 
 
-def _build(values: dict[str, Any], origin: dict[str, str], root: Path, files: tuple[Path, ...]) -> Config:
+def _build(
+    values: dict[str, Any], origin: dict[str, str], root: Path, files: tuple[Path, ...]
+) -> Config:
     url = values.get("database_url") or f"sqlite:///{root / 'whimbrel.db'}"
     prefixes = values.get("prefixes", [])
     if not all(isinstance(p, str) and p for p in prefixes):
@@ -171,7 +187,9 @@ def _build(values: dict[str, Any], origin: dict[str, str], root: Path, files: tu
         database_url=url,
         database_from=origin.get("database_url", "default"),
         migrations_path=(root / values.get("migrations_path", "migrations")).resolve(),
-        tenant_migrations_path=(root / values.get("tenant_migrations_path", "tenant_migrations")).resolve(),
+        tenant_migrations_path=(
+            root / values.get("tenant_migrations_path", "tenant_migrations")
+        ).resolve(),
         prefixes=tuple(prefixes),
         prefixes_query=values.get("prefixes_query"),
         migration_source=values.get("migration_source", "schema_migrations"),

@@ -10,11 +10,11 @@ imported inside ``connect()`` so ``import whimbrel`` needs none of them.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from whimbrel.dialects.quoting import qualified, quote
@@ -87,10 +87,12 @@ class Adapter(ABC):
     def create_versions_table_sql(self, prefix: str | None, source: str) -> str:
         q = self.quote_char
         columns = self.version_columns.format(inserted_at=quote("inserted_at", q))
-        return f"CREATE TABLE IF NOT EXISTS {self.versions_table(prefix, source)} ({quote('version', q)} {columns})"
+        table = self.versions_table(prefix, source)
+        return f"CREATE TABLE IF NOT EXISTS {table} ({quote('version', q)} {columns})"
 
     def select_versions_sql(self, prefix: str | None, source: str) -> str:
-        return f"SELECT {quote('version', self.quote_char)} FROM {self.versions_table(prefix, source)} ORDER BY 1"
+        column = quote("version", self.quote_char)
+        return f"SELECT {column} FROM {self.versions_table(prefix, source)} ORDER BY 1"
 
     def insert_version_sql(self, prefix: str | None, source: str, version: int) -> str:
         q = self.quote_char
@@ -140,10 +142,10 @@ class Adapter(ABC):
     @abstractmethod
     def database_name(self) -> str: ...
 
-    def acquire_lock(self, prefix: str | None, source: str) -> None:
+    def acquire_lock(self, prefix: str | None, source: str) -> None:  # noqa: B027 - optional
         """Take the migration lock for ``prefix``/``source`` (no-op without a session lock)."""
 
-    def release_lock(self, prefix: str | None, source: str) -> None:
+    def release_lock(self, prefix: str | None, source: str) -> None:  # noqa: B027 - optional
         """Give the migration lock back."""
 
     @contextmanager

@@ -32,7 +32,9 @@ class PostgresAdapter(Adapter):
     dialect_path = "whimbrel.dialects.postgres:PostgresDialect"
     # inserted_at is a naive timestamp in UTC, as Ecto writes it.
     now_utc = "(now() AT TIME ZONE 'utc')"
-    capabilities = Capabilities(transactional_ddl=True, session_lock=True, schemas=True, concurrent_index=True)
+    capabilities = Capabilities(
+        transactional_ddl=True, session_lock=True, schemas=True, concurrent_index=True
+    )
 
     def connect(self) -> None:
         import psycopg
@@ -75,7 +77,9 @@ class PostgresAdapter(Adapter):
             raise _translate(exc, sql) from exc
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
-        return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0])
+        return bool(
+            self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0]
+        )
 
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
@@ -89,7 +93,9 @@ class PostgresAdapter(Adapter):
             return  # the session, and with it the lock, is gone
         if self.conn.info.transaction_status != 0:  # a failure left a transaction open
             self.rollback()
-        self.query("SELECT pg_advisory_unlock(%s)", (self.lock_key(self.lock_name(prefix, source)),))
+        self.query(
+            "SELECT pg_advisory_unlock(%s)", (self.lock_key(self.lock_name(prefix, source)),)
+        )
 
     def _acquire(self, key: int, name: str) -> None:
         waited, started, next_note = 0.0, time.monotonic(), 5.0
@@ -102,7 +108,11 @@ class PostgresAdapter(Adapter):
                     f"{waited:.1f}s: let the other migration finish, or raise migration_lock_wait"
                 )
             if waited >= next_note:
-                log.info("waiting for the migration lock %r held by another process (%.0fs)", name, waited)
+                log.info(
+                    "waiting for the migration lock %r held by another process (%.0fs)",
+                    name,
+                    waited,
+                )
                 next_note *= 2
             # Jitter keeps many waiters from polling in lock step.
             time.sleep(interval * (0.5 + random.random()))

@@ -38,7 +38,9 @@ class SQLiteAdapter(Adapter):
                 f"cannot open {self.display_url}: the folder {str(Path(path).parent)!r} does not "
                 "exist; create it or fix the path"
             )
-        timeout = self.settings.lock_wait if self.settings.lock_wait is not None else BUSY_TIMEOUT_SECONDS
+        timeout = (
+            self.settings.lock_wait if self.settings.lock_wait is not None else BUSY_TIMEOUT_SECONDS
+        )
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
             self.conn.execute("PRAGMA foreign_keys = ON")

@@ -13,16 +13,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
+from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.dsl.commands import Execute, describe
 from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Fragment, Reference
-from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.errors import UnsupportedFeatureError
 
 C = TypeVar("C")
 Handler = Callable[[Any, Any], list[str]]
 
 
-def compiles(*command_types: type) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
+def compiles(
+    *command_types: type,
+) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
     """Register a dialect method as the compiler of ``command_types``."""
 
     def mark(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
@@ -137,7 +139,7 @@ class Dialect:
         return self.column_type(type_, opts)
 
     def array_type(self, type_: ArrayType, opts: ColumnOpts) -> str:
-        raise self.unsupported("array columns", "store the values as JSON (type \"map\")")
+        raise self.unsupported("array columns", 'store the values as JSON (type "map")')
 
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
         if opts.size is not None:

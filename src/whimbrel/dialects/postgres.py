@@ -98,6 +98,8 @@ class PostgresDialect(Dialect):
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
         if ecto_type == "identity":
             return self._identity(opts)
+        if ecto_type in ("time", "utc_datetime", "naive_datetime"):
+            return sql_type  # always whole seconds, as in Ecto: "timestamp(0)(3)" is not SQL
         if ecto_type in self._timestamp_types and opts.precision is not None:
             return f"{self._timestamp_types[ecto_type]}({opts.precision})"
         if ecto_type == "string" and opts.size is None:
@@ -107,6 +109,8 @@ class PostgresDialect(Dialect):
         return super().sized(ecto_type, sql_type, opts)
 
     def _identity(self, opts: ColumnOpts) -> str:
+        if opts.generated:
+            return "bigint"  # `generated=` replaces the identity clause, as in Ecto
         parts = []
         if opts.start_value is not None:
             parts.append(f"START WITH {int(opts.start_value)}")
@@ -124,9 +128,12 @@ class PostgresDialect(Dialect):
         return self.column_type(type_.of, opts) + "[]"
 
     def list_literal(self, value: list[Any], type_: ColumnType | None) -> str:
-        items = ", ".join(self.literal(v) for v in value)
-        cast = self.column_type(type_, ColumnOpts()) if type_ is not None else ""
-        return f"ARRAY[{items}]::{cast}" if cast else f"ARRAY[{items}]"
+        if not isinstance(type_, ArrayType):
+            # A list default of a json/jsonb ("map") column is a JSON array, not ARRAY[...].
+            return super().list_literal(value, type_)
+        items = ", ".join(self.literal(v, type_.of) for v in value)
+        # The cast types an empty ARRAY[], which PostgreSQL cannot infer.
+        return f"ARRAY[{items}]::{self.column_type(type_, ColumnOpts())}"
 
     # -- columns --------------------------------------------------------------------------
 
@@ -182,7 +189,10 @@ class PostgresDialect(Dialect):
     def comments(self, table: Table, columns: tuple[Any, ...]) -> list[str]:
         out = []
         if table.comment is not None:
-            out.append(f"COMMENT ON TABLE {self.qualified(table.name, table.prefix)} IS {self.string(table.comment)}")
+            out.append(
+                f"COMMENT ON TABLE {self.qualified(table.name, table.prefix)} "
+                f"IS {self.string(table.comment)}"
+            )
         for c in columns:
             if not isinstance(c, RemoveColumn) and c.opts.comment is not None:
                 target = f"{self.qualified(table.name, table.prefix)}.{self.quote(c.name)}"
@@ -219,7 +229,11 @@ class PostgresDialect(Dialect):
         keys = [ch.name for ch in c.changes if isinstance(ch, AddColumn) and ch.opts.primary_key]
         if keys:
             actions.append(f"ADD PRIMARY KEY ({self.quote_all(keys)})")
-        statements = [f"ALTER TABLE {self.qualified(t.name, t.prefix)} {', '.join(actions)}"] if actions else []
+        statements = (
+            [f"ALTER TABLE {self.qualified(t.name, t.prefix)} {', '.join(actions)}"]
+            if actions
+            else []
+        )
         return statements + self.comments(t, c.changes)
 
     def alter_actions(self, t: Table, ch: ColumnChange) -> list[str]:
@@ -250,7 +264,9 @@ class PostgresDialect(Dialect):
         if ch.opts.null is not None:
             actions.append(f"{col} {'DROP' if ch.opts.null else 'SET'} NOT NULL")
         if ch.opts.has_default:
-            actions.append(f"{col} SET DEFAULT {self.literal(ch.opts.default, _default_type(ch.type))}")
+            actions.append(
+                f"{col} SET DEFAULT {self.literal(ch.opts.default, _default_type(ch.type))}"
+            )
         if isinstance(ch.type, Reference):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
@@ -270,7 +286,10 @@ class PostgresDialect(Dialect):
 
     @compiles(RenameTable)
     def _rename_table(self, c: RenameTable) -> list[str]:
-        return [f"ALTER TABLE {self.qualified(c.table.name, c.table.prefix)} RENAME TO {self.quote(c.to.name)}"]
+        return [
+            f"ALTER TABLE {self.qualified(c.table.name, c.table.prefix)} "
+            f"RENAME TO {self.quote(c.to.name)}"
+        ]
 
     @compiles(RenameColumn)
     def _rename_column(self, c: RenameColumn) -> list[str]:
@@ -317,7 +336,10 @@ class PostgresDialect(Dialect):
 
     @compiles(RenameIndex)
     def _rename_index(self, c: RenameIndex) -> list[str]:
-        return [f"ALTER INDEX {self.qualified(c.index.name, c.index.prefix)} RENAME TO {self.quote(c.to)}"]
+        return [
+            f"ALTER INDEX {self.qualified(c.index.name, c.index.prefix)} "
+            f"RENAME TO {self.quote(c.to)}"
+        ]
 
     # -- constraints --------------------------------------------------------------------
 
@@ -329,7 +351,9 @@ class PostgresDialect(Dialect):
         table = self.qualified(k.table, k.prefix)
         sql = [f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(k.name)} {body}"]
         if k.comment is not None:
-            sql.append(f"COMMENT ON CONSTRAINT {self.quote(k.name)} ON {table} IS {self.string(k.comment)}")
+            sql.append(
+                f"COMMENT ON CONSTRAINT {self.quote(k.name)} ON {table} IS {self.string(k.comment)}"
+            )
         return sql
 
     @compiles(DropConstraint)

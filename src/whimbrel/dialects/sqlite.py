@@ -8,7 +8,8 @@ alternative until the table-rebuild emulation lands).
 
 Example::
 
-    >>> SQLiteDialect().compile(CreateTable(Table("t"), (AddColumn("id", "bigserial", ColumnOpts(primary_key=True)),)))
+    >>> key = AddColumn("id", "bigserial", ColumnOpts(primary_key=True))
+    >>> SQLiteDialect().compile(CreateTable(Table("t"), (key,)))
     ['CREATE TABLE "t" ("id" INTEGER PRIMARY KEY AUTOINCREMENT)']
 """
 
@@ -34,8 +35,10 @@ from whimbrel.dsl.commands import (
     Execute,
     ModifyColumn,
     RemoveColumn,
+    RenameIndex,
 )
 from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Table
+from whimbrel.migrator.sqlsplit import has_code
 
 _ROWID_TYPES = {"id", "integer", "bigint", "serial", "bigserial", "identity"}
 _AUTOINCREMENT_TYPES = {"serial", "bigserial", "identity"}
@@ -115,14 +118,22 @@ class SQLiteDialect(PostgresDialect):
     @compiles(AlterTable)
     def _alter_table(self, c: AlterTable) -> list[str]:
         table = self.qualified(c.table.name, c.table.prefix)
-        return [f"ALTER TABLE {table} {action}" for ch in c.changes for action in self.alter_actions(c.table, ch)]
+        return [
+            f"ALTER TABLE {table} {action}"
+            for ch in c.changes
+            for action in self.alter_actions(c.table, ch)
+        ]
 
     def alter_actions(self, t: Table, ch: ColumnChange) -> list[str]:
         match ch:
             case AddColumn(if_not_exists=True):
-                raise self.unsupported("add_if_not_exists()", "use add() in a migration that runs once")
+                raise self.unsupported(
+                    "add_if_not_exists()", "use add() in a migration that runs once"
+                )
             case AddColumn(opts=ColumnOpts(primary_key=True)):
-                raise self.unsupported("adding a primary key column", "create a new table and copy the rows")
+                raise self.unsupported(
+                    "adding a primary key column", "create a new table and copy the rows"
+                )
             case AddColumn():
                 return [f"ADD COLUMN {self.column_definition(t, ch)}"]
             case ModifyColumn():
@@ -148,10 +159,17 @@ class SQLiteDialect(PostgresDialect):
     @compiles(CreateIndex)
     def _create_index(self, c: CreateIndex) -> list[str]:
         i = c.index
-        for option, value in (("using", i.using), ("include", i.include), ("only", i.only),
-                              ("nulls_distinct", i.nulls_distinct is not None), ("options", i.options)):
+        for option, value in (
+            ("using", i.using),
+            ("include", i.include),
+            ("only", i.only),
+            ("nulls_distinct", i.nulls_distinct is not None),
+            ("options", i.options),
+        ):
             if value:
-                raise self.unsupported(f'index option {option}= (index "{i.name}")', "remove the option")
+                raise self.unsupported(
+                    f'index option {option}= (index "{i.name}")', "remove the option"
+                )
         sql = "CREATE " + ("UNIQUE " if i.unique else "") + "INDEX "
         sql += "IF NOT EXISTS " if c.if_not_exists else ""
         # CONCURRENTLY is a PostgreSQL locking detail; SQLite builds indexes under its own lock.
@@ -165,6 +183,14 @@ class SQLiteDialect(PostgresDialect):
             raise self.unsupported('drop(index, mode="cascade")', "drop the index alone")
         exists = "IF EXISTS " if c.if_exists else ""
         return [f"DROP INDEX {exists}{self.qualified(c.index.name, c.index.prefix)}"]
+
+    @compiles(RenameIndex)
+    def _rename_index(self, c: RenameIndex) -> list[str]:
+        # SQLite has no ALTER INDEX.
+        raise self.unsupported(
+            f'rename(index(name="{c.index.name}"))',
+            "drop the index and create it again under the new name",
+        )
 
     # -- constraints ---------------------------------------------------------------------
 
@@ -192,9 +218,9 @@ def split_sqlite(sql: str) -> list[str]:
     for n, piece in enumerate(pieces):
         current += piece if n == len(pieces) - 1 else piece + ";"
         if sqlite3.complete_statement(current):
-            if current.strip().strip(";").strip():
+            if has_code(current.rstrip().rstrip(";")):  # not just comments
                 statements.append(current.strip())
             current = ""
-    if current.strip():
+    if has_code(current):
         statements.append(current.strip())
     return statements

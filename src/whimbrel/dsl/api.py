@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from whimbrel.dsl import recorder as _rec
 from whimbrel.dsl.commands import (
@@ -84,11 +84,13 @@ def _checked(fn: F) -> F:
         except TypeError as exc:
             if exc.__traceback__ is None or exc.__traceback__.tb_next is not None:
                 raise  # raised deeper down, not by the call itself
-            params = fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+            params = fn.__code__.co_varnames[
+                : fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount
+            ]
             unknown = [k for k in kwargs if k not in params]
             hint = "".join(f"unknown option {k!r}{_did_you_mean(k, params)}; " for k in unknown)
             raise _fail(
-                f"{fn.__name__}(): {hint or str(exc) + '; '}"
+                f"{fn.__name__}(): {hint or str(exc).removeprefix(fn.__name__ + '() ') + '; '}"
                 f"accepted: {', '.join(p for p in params if p not in ('args', 'kwargs'))}"
             ) from None
 
@@ -103,7 +105,7 @@ def _check_type(command: str, type_: object) -> ColumnType:
         return type_
     if not isinstance(type_, str) or not type_.strip():
         raise _fail(
-            f"{command}: column type must be a type name such as \"string\" or \"integer\", "
+            f'{command}: column type must be a type name such as "string" or "integer", '
             f"array(...) or references(...), got {type_!r}"
         )
     if type_ == "datetime":
@@ -194,7 +196,9 @@ def table(
     ``WITH``, ``PARTITION BY``, ``INHERITS``), ``modifiers`` (``UNLOGGED``),
     ``engine`` (MySQL).
     """
-    key: bool | PrimaryKey = primary_key if isinstance(primary_key, bool) else _primary_key(primary_key)
+    key: bool | PrimaryKey = (
+        primary_key if isinstance(primary_key, bool) else _primary_key(primary_key)
+    )
     return Table(name, prefix, key, comment, options, modifiers, engine)
 
 
@@ -205,7 +209,9 @@ def _primary_key(spec: dict[str, Any]) -> PrimaryKey:
     name = rest.pop("name", "id")
     defaults = _defaults()
     type_ = _check_type("table(primary_key=...)", rest.pop("type", defaults.primary_key.type))
-    return PrimaryKey(name, type_, column_opts("table(primary_key=...)", {**rest, "primary_key": True}))
+    return PrimaryKey(
+        name, type_, column_opts("table(primary_key=...)", {**rest, "primary_key": True})
+    )
 
 
 def _defaults() -> _rec.DslDefaults:
@@ -216,13 +222,13 @@ def _defaults() -> _rec.DslDefaults:
 @_checked
 def index(
     table: str,
-    columns: str | IndexColumn | list[str | IndexColumn] | tuple[str | IndexColumn, ...] = (),
+    columns: str | IndexColumn | Sequence[str | IndexColumn] = (),
     name: str | None = None,
     unique: bool = False,
     concurrently: bool = False,
     using: str | None = None,
     where: str | None = None,
-    include: list[str] | tuple[str, ...] = (),
+    include: Sequence[str] = (),
     nulls_distinct: bool | None = None,
     only: bool = False,
     prefix: str | None = None,
@@ -347,7 +353,7 @@ def _check_on_delete(table: str, value: Any) -> Any:
         return _check_choice(f'references("{table}")', "on_delete", value, ON_DELETE)
     raise _fail(
         f'references("{table}"): unknown on_delete {value!r}; use one of: '
-        f"{', '.join(ON_DELETE)}, or (\"nilify\", [columns])"
+        f'{", ".join(ON_DELETE)}, or ("nilify", [columns])'
     )
 
 
@@ -367,6 +373,11 @@ def _with_key(t: Table) -> tuple[AddColumn, ...]:
     return (AddColumn(key.name, key.type, key.opts),)
 
 
+# Overloads: `with create(table(...)):` type-checks, as create() of a table returns its block.
+@overload
+def create(obj: Table) -> Block: ...
+@overload
+def create(obj: Index | Constraint) -> None: ...
 def create(obj: Table | Index | Constraint) -> Block | None:
     """Create a table (optionally ``with`` a block of columns), an index or a constraint.
 
@@ -389,6 +400,10 @@ def create(obj: Table | Index | Constraint) -> Block | None:
     return None
 
 
+@overload
+def create_if_not_exists(obj: Table) -> Block: ...
+@overload
+def create_if_not_exists(obj: Index) -> None: ...
 def create_if_not_exists(obj: Table | Index) -> Block | None:
     """Like ``create``, with ``IF NOT EXISTS``; irreversible for tables only if dropped."""
     rec = _rec.current()
@@ -552,6 +567,11 @@ def timestamps(
         ).items()
         if v is not _UNSET
     }
+    if _rec.current().block is None:  # checked here so the error names timestamps(), not add()
+        raise _fail(
+            "timestamps() can only be used inside a block: "
+            'write it under `with create(table("...")):` or `with alter(table("...")):`'
+        )
     unknown = set(_defaults().timestamps) - {"inserted_at", "updated_at", "type", "default", "null"}
     if unknown:
         raise _fail(f"migration_timestamps: unknown keys {sorted(unknown)}")

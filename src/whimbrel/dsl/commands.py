@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from whimbrel.dsl.objects import ColumnOpts, ColumnType, Constraint, Index, Table
 
@@ -41,7 +41,7 @@ class RemoveColumn:
     if_exists: bool = False
 
 
-ColumnChange = Union[AddColumn, ModifyColumn, RemoveColumn]
+ColumnChange = AddColumn | ModifyColumn | RemoveColumn
 
 # --- commands ----------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class RenameIndex:
 
 
 #: SQL text, or a callable run at execution time (it may use ``repo()``).
-Runnable = Union[str, Callable[[], Any]]
+Runnable = str | Callable[[], Any]
 
 
 @dataclass(frozen=True)
@@ -130,20 +130,20 @@ class ExecuteFile:
     down_path: str | None = None
 
 
-Command = Union[
-    CreateTable,
-    AlterTable,
-    DropTable,
-    CreateIndex,
-    DropIndex,
-    CreateConstraint,
-    DropConstraint,
-    RenameTable,
-    RenameColumn,
-    RenameIndex,
-    Execute,
-    ExecuteFile,
-]
+Command = (
+    CreateTable
+    | AlterTable
+    | DropTable
+    | CreateIndex
+    | DropIndex
+    | CreateConstraint
+    | DropConstraint
+    | RenameTable
+    | RenameColumn
+    | RenameIndex
+    | Execute
+    | ExecuteFile
+)
 
 
 def describe(command: object) -> str:
@@ -165,8 +165,9 @@ def describe(command: object) -> str:
             return f'{"drop_if_exists" if ie else "drop"}(index("{i.table}", name="{i.name}"))'
         case CreateConstraint(constraint=c):
             return f'create(constraint("{c.table}", "{c.name}"))'
-        case DropConstraint(constraint=c):
-            return f'drop(constraint("{c.table}", "{c.name}"))'
+        case DropConstraint(constraint=c, if_exists=ie):
+            verb = "drop_if_exists" if ie else "drop"
+            return f'{verb}(constraint("{c.table}", "{c.name}"))'
         case RenameTable(table=t, to=to):
             return f'rename(table("{t.name}"), to=table("{to.name}"))'
         case RenameColumn(table=t, column=c, to=to):
@@ -178,8 +179,8 @@ def describe(command: object) -> str:
             return f"execute({_short(text)!r})"
         case ExecuteFile(up_path=p):
             return f"execute_file({p!r})"
-        case AddColumn(name=n):
-            return f'add("{n}")'
+        case AddColumn(name=n, if_not_exists=ine):
+            return f'{"add_if_not_exists" if ine else "add"}("{n}")'
         case ModifyColumn(name=n):
             return f'modify("{n}")'
         case RemoveColumn(name=n, if_exists=ie):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 class _Missing:
@@ -61,8 +61,8 @@ class Reference:
     prefix: str | None = None
 
 
-ColumnType = Union[str, ArrayType, Reference]
-OnDelete = Union[str, tuple[str, tuple[str, ...]]]
+ColumnType = str | ArrayType | Reference
+OnDelete = str | tuple[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)

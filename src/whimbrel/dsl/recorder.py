@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from whimbrel.dsl.commands import AlterTable, ColumnChange, CreateTable, describe
+from whimbrel.dsl.commands import AddColumn, AlterTable, ColumnChange, CreateTable, describe
 from whimbrel.dsl.objects import ColumnType, PrimaryKey
 from whimbrel.errors import MigrationDefinitionError
 
@@ -67,7 +67,9 @@ class Block:
         if exc_type is not None:
             return
         if isinstance(self.command, CreateTable):
-            columns = self.command.columns + tuple(self.changes)  # type: ignore[operator]
+            # Recorder.change() lets only add() into a create block.
+            added = tuple(ch for ch in self.changes if isinstance(ch, AddColumn))
+            columns = self.command.columns + added
             final: CreateTable | AlterTable = CreateTable(
                 self.command.table, columns, self.command.if_not_exists
             )
@@ -150,6 +152,8 @@ class Recorder:
                 "flush() and repo() inside change() cannot be rolled back automatically: "
                 "define up() and down() instead of change()"
             )
+        # Inside a block the table is half-built (and its slot would be handed over).
+        self._outside_block("flush()")
         commands = self.take()
         if commands and self._on_flush is not None:
             self._on_flush(commands)

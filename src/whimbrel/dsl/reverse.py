@@ -119,12 +119,18 @@ def irreversible_part(command: object) -> object:
     return command
 
 
-_HINTS = {
-    "ModifyColumn": 'give modify() the old type, e.g. modify("col", "text", from_="string")',
-    "RemoveColumn": 'give remove() the column type, e.g. remove("col", "string")',
-    "Execute": "give execute() a down side too: execute(up_sql, down_sql)",
-    "ExecuteFile": "give execute_file() a down file too: execute_file(up_path, down_path)",
-}
+def _hint(part: object) -> str:
+    """What to change so that ``part`` can be reversed, when there is such a change."""
+    match part:
+        case ModifyColumn():
+            return 'give modify() the old type, e.g. modify("col", "text", from_="string")'
+        case RemoveColumn(if_exists=False):
+            return 'give remove() the column type, e.g. remove("col", "string")'
+        case Execute():
+            return "give execute() a down side too: execute(up_sql, down_sql)"
+        case ExecuteFile():
+            return "give execute_file() a down file too: execute_file(up_path, down_path)"
+    return ""
 
 
 def reverse_all(commands: Sequence[object]) -> list[object]:
@@ -134,7 +140,7 @@ def reverse_all(commands: Sequence[object]) -> list[object]:
         inverse = reverse(command)
         if inverse is None:
             part = irreversible_part(command)
-            hint = _HINTS.get(type(part).__name__, "")
+            hint = _hint(part)
             fix = f"{hint}, or " if hint else ""
             raise IrreversibleMigrationError(
                 f"cannot reverse migration command {describe(part)}: {fix}"

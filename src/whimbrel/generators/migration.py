@@ -1,56 +1,172 @@
-"""``whimbrel gen migration NAME``: a new, timestamped migration file.
+"""``whimbrel gen migration NAME [--template T]``: a new, timestamped migration file.
+
+Each template renders a runnable, reversible migration whose placeholders
+(table, column, type) are taken from NAME where it says them:
+
+=================== ===================================== =================================
+template            NAME (example)                        placeholders
+=================== ===================================== =================================
+``blank``           anything                              none
+``create_table``    ``create_posts``                      table ``posts``
+``alter_table``     ``alter_posts``                       table ``posts``
+``add_column``      ``add_summary_to_posts``              ``posts.summary``
+``add_index``       ``add_title_and_slug_index_to_posts`` ``posts(title, slug)``
+``add_foreign_key`` ``add_author_id_to_posts``            ``posts.author_id`` → ``authors``
+``add_trigger``     ``add_updated_at_trigger_to_posts``   trigger on ``posts``
+``create_enum``     ``create_post_status``                ``post_status``, ``posts.status``
+=================== ===================================== =================================
 
 Example::
 
-    path = generate_migration(Path("migrations"), "add_posts")
-    # migrations/20261122093000_add_posts.py
+    path = generate_migration(Path("migrations"), "create_posts", template="create_table").path
+    # migrations/20261122093000_create_posts.py
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from importlib import resources
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from whimbrel.errors import UsageError
+from whimbrel.generators.naming import (
+    migration_filename,
+    new_version,
+    pluralize,
+    refuse_existing,
+    snake_case,
+)
+from whimbrel.generators.pysource import call, statement
+from whimbrel.generators.templating import Generated, render, template_text, write_source
 
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def snake_case(name: str) -> str:
-    """``AddPosts``, ``add-posts`` and ``add posts`` all become ``add_posts``."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
-    snake = re.sub(r"[^A-Za-z0-9]+", "_", words).strip("_").lower()
-    if not _SNAKE.match(snake):
-        raise UsageError(
-            f"migration name {name!r} must start with a letter and hold letters, digits and "
-            "underscores, e.g. create_posts"
-        )
-    return snake
-
-
-def timestamp(now: datetime | None = None) -> str:
-    """The UTC version ``YYYYMMDDHHMMSS``."""
-    return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+_VERBS = ("create", "alter", "change", "update", "add")
+_SUFFIXES = ("table", "index", "foreign_key", "fk", "trigger", "enum", "type", "column")
+_TARGET = re.compile(r"^(?P<subject>.+)_(?:to|on|for|in)_(?P<target>[a-z][a-z0-9_]*)$")
 
 
-def template_text(name: str) -> str:
-    """The text of a template shipped in ``whimbrel/generators/templates``."""
-    return resources.files("whimbrel.generators").joinpath(f"templates/{name}.tmpl").read_text("utf-8")
+@dataclass(frozen=True)
+class Words:
+    """What a migration name talks about: ``add_summary_to_posts`` → subject ``summary``,
+    target ``posts``.
+
+    >>> Words.of("add_title_index_to_posts")
+    Words(subject='title', target='posts')
+    >>> Words.of("create_posts_table")
+    Words(subject='posts', target=None)
+    """
+
+    subject: str
+    target: str | None
+
+    @classmethod
+    def of(cls, name: str) -> Words:
+        match = _TARGET.match(name)
+        head, target = (match["subject"], match["target"]) if match else (name, None)
+        for verb in _VERBS:
+            head = head.removeprefix(verb + "_") if head != verb else ""
+        for suffix in _SUFFIXES:
+            head = head.removesuffix("_" + suffix) if head != suffix else ""
+        return cls(head, target)
+
+    @property
+    def table(self) -> str:
+        """The table acted on: the target, else the subject."""
+        return self.target or self.subject or "my_table"
 
 
-def generate_migration(folder: Path, name: str, *, version: str | None = None) -> Path:
-    """Write an empty reversible migration and return its path.
+def _blank(_: Words) -> str:
+    return template_text("blank.py")
 
-    Refuses when a migration with the same name exists (``*_<name>.py``/``.sql``).
+
+def _create_table(w: Words) -> str:
+    return render("create_table.py", table=w.table)
+
+
+def _alter_table(w: Words) -> str:
+    return render("alter_table.py", table=w.table)
+
+
+def _add_column(w: Words) -> str:
+    column = w.subject if w.target and w.subject else "new_column"
+    add = statement(call("add", column, "string"), 8)
+    return render("add_column.py", table=w.table, add_column=add)
+
+
+def _add_index(w: Words) -> str:
+    columns = w.subject.split("_and_") if w.target and w.subject else ["column_name"]
+    create = call("create", call("index", w.table, columns))
+    return render("add_index.py", create_index=statement(create, 4))
+
+
+def _add_foreign_key(w: Words) -> str:
+    base = w.subject.removesuffix("_id") if w.target and w.subject else "parent"
+    column = f"{base}_id"
+    ref = call("references", pluralize(base), on_delete="nothing")
+    return render(
+        "add_foreign_key.py",
+        table=w.table,
+        add_reference=statement(call("add", column, ref), 8),
+        create_index=statement(call("create", call("index", w.table, [column])), 4),
+    )
+
+
+def _add_trigger(w: Words) -> str:
+    return render("add_trigger.py", table=w.table, function=f"{w.table}_set_updated_at")
+
+
+def _create_enum(w: Words) -> str:
+    type_name = w.subject or "status"
+    table, column = w.target, type_name
+    if table is None:
+        # create_post_status → type post_status on posts.status
+        owner, _, rest = type_name.partition("_")
+        table, column = (pluralize(owner), rest) if rest else ("my_table", type_name)
+    add = call("add", column, type_name, null=False, default="pending")
+    return render("create_enum.py", type=type_name, table=table, add_column=statement(add, 8))
+
+
+TEMPLATES: dict[str, Callable[[Words], str]] = {
+    "blank": _blank,
+    "create_table": _create_table,
+    "alter_table": _alter_table,
+    "add_column": _add_column,
+    "add_index": _add_index,
+    "add_foreign_key": _add_foreign_key,
+    "add_trigger": _add_trigger,
+    "create_enum": _create_enum,
+}
+
+
+def render_migration(name: str, template: str = "blank") -> str:
+    """The source of a migration called ``name`` from ``template`` (pure, no I/O).
+
+    >>> print(render_migration("add_summary_to_posts", "add_column"))
+    from whimbrel.migration import add, alter, table
+    <BLANKLINE>
+    <BLANKLINE>
+    def change():
+        with alter(table("posts")):
+            add("summary", "string")
+    <BLANKLINE>
+    """
+    if template not in TEMPLATES:
+        raise UsageError(f"unknown template {template!r}: the templates are {', '.join(TEMPLATES)}")
+    return TEMPLATES[template](Words.of(snake_case(name)))
+
+
+def generate_migration(
+    folder: Path, name: str, *, template: str = "blank", version: str | None = None
+) -> Generated:
+    """Write a new migration ``<folder>/<version>_<name>.py`` and return it.
+
+    ``name`` is turned into snake_case; ``version`` defaults to the UTC time.
+    Refuses (``UsageError``) an unknown template, or a name that another
+    migration already has (``*_<name>.py``/``.sql``, sub-folders included).
     """
     snake = snake_case(name)
-    same = re.compile(rf"^[0-9]+_{snake}\.(py|sql)$")
-    existing = sorted(p for p in folder.rglob(f"*_{snake}.*") if same.match(p.name))
-    if existing:
-        raise UsageError(f"a migration named {snake!r} already exists: {existing[0]}; choose another name")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{version or timestamp()}_{snake}.py"
-    path.write_text(template_text("blank.py"), encoding="utf-8")
-    return path
+    source = render_migration(snake, template)
+    refuse_existing(folder, snake)
+    path = folder / migration_filename(version or new_version(folder), snake)
+    write_source(path, source)
+    return Generated(path, source)

@@ -118,6 +118,9 @@ class Migrator:
         ``to_exclusive=V``, plus ``dry_run``/``log_sql``; it applies to each set.
         """
         with self._reporting():
+            if not _adapter_class(self.config.database_url).capabilities.schemas:
+                for prefix in self.known_prefixes():  # refused before the global ones run
+                    self._check_prefix(prefix)
             ran = self.run("up", **strategy)
             for prefix in self.known_prefixes():
                 ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
@@ -152,7 +155,9 @@ class Migrator:
         with self._reporting():
             pending = [s for s in self._all_statuses() if s.status == "down"]
             if pending:
-                names = [f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending]
+                names = [
+                    f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending
+                ]
                 raise MigrationsNotUp(
                     "migrations not up: " + ", ".join(names) + "; run `whimbrel migrate`",
                     pending=names,
@@ -162,7 +167,10 @@ class Migrator:
         """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone."""
         files = self._files(prefix)
         applied = set(self._applied(prefix))
-        rows = [MigrationStatus("up" if f.version in applied else "down", f.version, f.name, prefix) for f in files]
+        rows = [
+            MigrationStatus("up" if f.version in applied else "down", f.version, f.name, prefix)
+            for f in files
+        ]
         known = {f.version for f in files}
         rows += [MigrationStatus("up", v, FILE_NOT_FOUND, prefix) for v in applied - known]
         return sorted(rows, key=lambda s: s.version)
@@ -195,12 +203,17 @@ class Migrator:
             files = self._files(prefix)
             self._check_prefix(prefix)
             if dry_run:
-                plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
-                return self._run_plan(plan, direction, prefix, dry_run=True, log_sql=log_sql)
+                plan = self._plan(
+                    direction, strategy, files, self._applied(prefix), _require_target
+                )
+                return self._run_plan(_load(plan), direction, prefix, dry_run=True, log_sql=log_sql)
             with self._locked(prefix):
+                plan = self._plan(
+                    direction, strategy, files, self._applied(prefix), _require_target
+                )
+                migrations = _load(plan)  # every file loads before anything is written
                 self._prepare(prefix)
-                plan = self._plan(direction, strategy, files, self._applied(prefix), _require_target)
-                return self._run_plan(plan, direction, prefix, dry_run=False, log_sql=log_sql)
+                return self._run_plan(migrations, direction, prefix, dry_run=False, log_sql=log_sql)
 
     def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
         """Apply one migration file; returns ``"ok"`` or ``"already_up"``."""
@@ -249,8 +262,8 @@ class Migrator:
         if not older:
             return
         message = (
-            f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest applied "
-            f"version {max(applied)}"
+            f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest "
+            f"applied version {max(applied)}"
         )
         if self.config.strict_version_order:
             raise OutOfOrderError(
@@ -262,17 +275,23 @@ class Migrator:
     # -- running ----------------------------------------------------------------------------
 
     def _run_plan(
-        self, plan: list[MigrationFile], direction: str, prefix: str | None, *, dry_run: bool, log_sql: bool
+        self,
+        migrations: list[Migration],
+        direction: str,
+        prefix: str | None,
+        *,
+        dry_run: bool,
+        log_sql: bool,
     ) -> list[int]:
-        if not plan:
+        if not migrations:
             log.info("Migrations already %s", direction)
             return []
-        from whimbrel.migrator.loader import load
         from whimbrel.migrator.runner import Executor
 
-        executor = Executor(None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out)
+        executor = Executor(
+            None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out
+        )
 
-        migrations = [load(f) for f in plan]  # every file loads before any runs
         ran = []
         for migration in migrations:
             if self._apply(migration, direction, prefix, executor):
@@ -291,16 +310,30 @@ class Migrator:
         executor.ran = []
         with self._migration_lock_released(m, prefix):
             if executor.dry_run:
-                executor.out(f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction"))
+                executor.out(
+                    f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction")
+                )
             self._begin(executor, in_tx)
             try:
                 if in_tx and not adapter.capabilities.session_lock and not executor.dry_run:
                     if (m.file.version in self._applied(prefix)) == (direction == "up"):
                         adapter.rollback()
-                        log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                        log.info(
+                            "== %s already %s (another process ran it)", m.file.version, direction
+                        )
                         return False
-                MigrationRun(m, direction, executor, dialect, prefix=prefix, defaults=self._defaults(), in_transaction=in_tx).run()
-                bookkeeping = adapter.insert_version_sql if direction == "up" else adapter.delete_version_sql
+                MigrationRun(
+                    m,
+                    direction,
+                    executor,
+                    dialect,
+                    prefix=prefix,
+                    defaults=self._defaults(),
+                    in_transaction=in_tx,
+                ).run()
+                bookkeeping = (
+                    adapter.insert_version_sql if direction == "up" else adapter.delete_version_sql
+                )
                 executor.emit(bookkeeping(prefix, source, m.file.version))
                 self._commit(executor, in_tx)
             except DatabaseError as exc:
@@ -309,7 +342,12 @@ class Migrator:
             except BaseException:
                 self._rollback(executor, in_tx)
                 raise
-        log.info("== %s %s in %.2fs", "Migrated" if direction == "up" else "Rolled back", m.file.version, time.monotonic() - started)
+        log.info(
+            "== %s %s in %.2fs",
+            "Migrated" if direction == "up" else "Rolled back",
+            m.file.version,
+            time.monotonic() - started,
+        )
         return True
 
     def _begin(self, executor: Executor, in_tx: bool) -> None:
@@ -352,13 +390,18 @@ class Migrator:
 
     def _applied(self, prefix: str | None) -> list[int]:
         """Applied versions; an absent versions table means none (nothing is created)."""
+        self._check_prefix(prefix)
         source = self.config.migration_source
         if not self.adapter.table_exists(source, prefix):
             return []
-        return [int(row[0]) for row in self.adapter.query(self.adapter.select_versions_sql(prefix, source))]
+        return [
+            int(row[0])
+            for row in self.adapter.query(self.adapter.select_versions_sql(prefix, source))
+        ]
 
     def _prepare(self, prefix: str | None) -> None:
         """Create the tenant schema and the versions table (under the lock)."""
+        self._check_prefix(prefix)
         adapter, source = self.adapter, self.config.migration_source
         if prefix is not None:
             adapter.execute(adapter.create_schema_sql(prefix))
@@ -401,7 +444,9 @@ class Migrator:
         c = self.config
         key = dict(c.migration_primary_key)
         pk = PrimaryKey(
-            key.pop("name", "id"), key.pop("type", "bigserial"), ColumnOpts(**{**key, "primary_key": True})
+            key.pop("name", "id"),
+            key.pop("type", "bigserial"),
+            ColumnOpts(**{**key, "primary_key": True}),
         )
         fk = c.migration_foreign_key
         return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(c.migration_timestamps))
@@ -428,40 +473,71 @@ class Migrator:
             self._reporting_depth = 0
 
 
+def _load(plan: list[MigrationFile]) -> list[Migration]:
+    """Load every file of the plan, so a bad file stops the run before anything runs."""
+    from whimbrel.migrator.loader import load
+
+    return [load(f) for f in plan]
+
+
 def _adapter_class(url: str) -> type[Adapter]:
     from whimbrel.adapters import adapter_class
 
     return adapter_class(url)
 
 
-def _strategy(direction: str, all_: bool, step: int | None, to: int | None, to_exclusive: int | None) -> tuple[str, int | None]:
+def _strategy(
+    direction: str, all_: bool, step: int | None, to: int | None, to_exclusive: int | None
+) -> tuple[str, int | None]:
     if direction not in ("up", "down"):
         raise UsageError(f"direction must be 'up' or 'down', got {direction!r}")
-    given = [(k, v) for k, v in (("all", all_ or None), ("step", step), ("to", to), ("to_exclusive", to_exclusive)) if v is not None]
+    given = [
+        (k, v)
+        for k, v in (
+            ("all", all_ or None),
+            ("step", step),
+            ("to", to),
+            ("to_exclusive", to_exclusive),
+        )
+        if v is not None
+    ]
     if len(given) > 1:
-        raise UsageError(f"give one strategy, not {' and '.join(k for k, _ in given)}: all, step, to or to_exclusive")
+        raise UsageError(
+            f"give one strategy, not {' and '.join(k for k, _ in given)}: "
+            "all, step, to or to_exclusive"
+        )
     if not given:
         return ("all", None) if direction == "up" else ("step", 1)
     kind, value = given[0]
     if kind == "all":
         return ("all", None)
-    if not isinstance(value, int) or isinstance(value, bool) or value < (1 if kind == "step" else 0):
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < (1 if kind == "step" else 0)
+    ):
         raise UsageError(f"{kind} must be a positive whole number, got {value!r}")
     return kind, value
 
 
-def _select(direction: str, kind: str, value: int | None, candidates: list[MigrationFile]) -> list[MigrationFile]:
+def _select(
+    direction: str, kind: str, value: int | None, candidates: list[MigrationFile]
+) -> list[MigrationFile]:
     if kind == "all":
         return candidates
     if kind == "step":
         return candidates[: value or 0]
     assert value is not None
     if direction == "up":
-        return [f for f in candidates if (f.version <= value if kind == "to" else f.version < value)]
+        return [
+            f for f in candidates if (f.version <= value if kind == "to" else f.version < value)
+        ]
     return [f for f in candidates if (f.version >= value if kind == "to" else f.version > value)]
 
 
-def _failed(m: Migration, direction: str, exc: DatabaseError, ran: list[str], in_tx: bool) -> MigrationFailedError:
+def _failed(
+    m: Migration, direction: str, exc: DatabaseError, ran: list[str], in_tx: bool
+) -> MigrationFailedError:
     head = f"migration {m.file.label} ({direction}) failed: {exc}"
     statement = f"\n  failing statement: {exc.statement}" if exc.statement else ""
     if in_tx:
@@ -469,11 +545,16 @@ def _failed(m: Migration, direction: str, exc: DatabaseError, ran: list[str], in
     elif ran:
         listed = "".join(f"\n    {n}. {sql}" for n, sql in enumerate(ran, 1))
         tail = (
-            f"\n  it ran without a transaction; these statements had completed and stay applied:{listed}"
-            "\n  the version was not recorded: undo or finish these by hand, fix the migration, and run it again."
+            "\n  it ran without a transaction; these statements had completed and stay "
+            f"applied:{listed}"
+            "\n  the version was not recorded: undo or finish these by hand, fix the migration, "
+            "and run it again."
         )
     else:
-        tail = "\n  it ran without a transaction, but no statement had completed; fix it and run it again."
+        tail = (
+            "\n  it ran without a transaction, but no statement had completed; "
+            "fix it and run it again."
+        )
     return MigrationFailedError(
         head + statement + tail,
         version=m.file.version,

@@ -48,12 +48,15 @@ def discover(folder: Path, *, warn: bool = True) -> list[MigrationFile]:
         for filename in files:
             match = _FILE.match(filename)
             if match and int(match["version"]) > 0:
-                found.append(MigrationFile(int(match["version"]), match["name"], Path(root, filename)))
+                found.append(
+                    MigrationFile(int(match["version"]), match["name"], Path(root, filename))
+                )
             elif warn and (_LOOKS_LIKE.match(filename) or filename.endswith((".py", ".sql"))):
                 if filename != "__init__.py":
                     log.warning(
                         "skipping %s: migration files are named <version>_<snake_case_name>.py "
-                        "or .sql with a positive integer version, e.g. 20261122093000_create_posts.py",
+                        "or .sql with a positive integer version, "
+                        "e.g. 20261122093000_create_posts.py",
                         Path(root, filename),
                     )
     found.sort()
@@ -63,14 +66,13 @@ def discover(folder: Path, *, warn: bool = True) -> list[MigrationFile]:
 
 def check_duplicates(files: list[MigrationFile]) -> None:
     """Refuse two files with one version or one name, naming both files."""
-    by_version: dict[int, MigrationFile] = {}
-    by_name: dict[str, MigrationFile] = {}
-    for f in files:
-        for seen, key, what in ((by_version, f.version, "version"), (by_name, f.name, "name")):
-            other = seen.get(key)  # type: ignore[call-overload]
-            if other is not None:
+    for what in ("version", "name"):
+        seen: dict[object, MigrationFile] = {}
+        for f in files:
+            key = getattr(f, what)
+            other = seen.setdefault(key, f)
+            if other is not f:
                 raise DuplicateMigrationError(
                     f"migration {what} {key} is used by two files: {other.path} and {f.path}; "
                     f"rename one of them so every {what} is unique"
                 )
-            seen[key] = f  # type: ignore[index]

@@ -52,7 +52,9 @@ class Migration:
                 if self.file.path.suffix == ".sql"
                 else "define down() to roll it back"
             )
-            raise IrreversibleMigrationError(f"has no {direction} side: {fix}", path=str(self.file.path))
+            raise IrreversibleMigrationError(
+                f"has no {direction} side: {fix}", path=str(self.file.path)
+            )
         with recording(recorder):
             try:
                 fn()
@@ -96,7 +98,9 @@ def load_python(file: MigrationFile) -> Migration:
         raise exc.locate(path, _line_in(exc, file.path)) from None
     except Exception as exc:
         raise MigrationFileError(
-            f"loading the file raised {type(exc).__name__}: {exc}", path=path, line=_line_in(exc, file.path)
+            f"loading the file raised {type(exc).__name__}: {exc}",
+            path=path,
+            line=_line_in(exc, file.path),
         ) from exc
     functions = {n: namespace[n] for n in ("change", "up", "down") if callable(namespace.get(n))}
     if "change" not in functions and "up" not in functions:
@@ -136,7 +140,9 @@ def load_sql(file: MigrationFile) -> Migration:
         direction = marker["direction"]
         if direction in functions:
             line = text.count("\n", 0, marker.start()) + 1
-            raise MigrationFileError(f"a second `-- whimbrel:{direction}` section", path=path, line=line)
+            raise MigrationFileError(
+                f"a second `-- whimbrel:{direction}` section", path=path, line=line
+            )
         end = markers[n + 1].start() if n + 1 < len(markers) else len(text)
         functions[direction] = _sql_section(text[marker.end() : end])
         if _options(marker["options"], path).get("transaction") == "false":

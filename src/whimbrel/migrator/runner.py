@@ -59,7 +59,9 @@ class Executor:
 
     def run_data(self, sql: str, params: Any = None) -> None:
         if self.dry_run:
-            self.out(sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else ""))
+            self.out(
+                sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else "")
+            )
             return
         if self.log_sql:
             log.info("%s %s", sql, params if params is not None else "")
@@ -166,7 +168,10 @@ class MigrationRun:
 
     def call(self, fn: Callable[[], Any]) -> None:
         if self.executor.dry_run:
-            self.executor.out(f"-- execute({getattr(fn, '__name__', 'callable')}): Python callable, not run in --dry-run")
+            self.executor.out(
+                f"-- execute({getattr(fn, '__name__', 'callable')}): "
+                "Python callable, not run in --dry-run"
+            )
             return
         from whimbrel.dsl.recorder import recording
 

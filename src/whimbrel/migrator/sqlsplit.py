@@ -32,7 +32,7 @@ def split_sql(sql: str) -> list[str]:
         else:
             i = _skip(sql, i)
     statements.append(sql[start:])
-    return [s.strip() for s in statements if _has_code(s)]
+    return [s.strip() for s in statements if has_code(s)]
 
 
 def _skip(sql: str, i: int) -> int:
@@ -55,7 +55,9 @@ def _skip(sql: str, i: int) -> int:
 
 
 def _is_escape_string(sql: str, i: int) -> bool:
-    return i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
+    return (
+        i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
+    )
 
 
 def _after_quote(sql: str, i: int, quote: str, *, backslash: bool) -> int:
@@ -73,7 +75,7 @@ def _after_quote(sql: str, i: int, quote: str, *, backslash: bool) -> int:
     return len(sql)
 
 
-def _has_code(statement: str) -> bool:
+def has_code(statement: str) -> bool:
     """False for pieces holding only white space and comments."""
     i = 0
     while i < len(statement):

@@ -1,0 +1,186 @@
+"""Tenants: ``tenant_migrations/`` applied once per PostgreSQL schema ("prefix").
+
+Global migrations run first, then each tenant's schema is created and gets its
+own versions table; rollbacks undo the tenants before the global migrations
+(a tenant table here references a global one, so the wrong order would fail).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from migration_helpers import (
+    Catalog,
+    error_text,
+    migrator,
+    run_cli,
+    write_change,
+    write_config,
+)
+
+import whimbrel
+from whimbrel.errors import ConfigError, MigrationFailedError
+
+TENANTS = ["tenant_a", "tenant_b"]
+
+
+def _project(project: Path, prefixes: list[str] | None = None) -> None:
+    if prefixes is not None:
+        write_config(project, prefixes=prefixes)
+    write_change(
+        project,
+        10,
+        "create_accounts",
+        """
+        with create(table("accounts")):
+            add("name", "string")
+        """,
+    )
+    write_change(
+        project,
+        100,
+        "create_orders",
+        """
+        with create(table("orders", prefix=prefix())):
+            add("account_id", references("accounts", prefix="public"))
+        create(index("orders", ["account_id"], prefix=prefix()))
+        """,
+        folder="tenant_migrations",
+    )
+    write_change(
+        project,
+        200,
+        "create_items",
+        'create(table("items", prefix=prefix()))',
+        folder="tenant_migrations",
+    )
+
+
+def test_up_runs_global_then_every_tenant(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path, TENANTS)
+    catalog = Catalog(pg_url)
+    with migrator(tmp_path, pg_url) as m:
+        assert m.up() == [10, 100, 200, 100, 200]
+        assert m.up() == []
+    assert set(TENANTS) <= catalog.schemas()
+    assert catalog.user_tables() == {"accounts"}
+    assert catalog.versions() == [10]
+    for tenant in TENANTS:
+        assert catalog.user_tables(tenant) == {"orders", "items"}
+        assert catalog.indexes("orders", tenant) == {"orders_account_id_index"}
+        assert catalog.versions(tenant) == [100, 200]
+
+
+def test_down_to_rolls_back_tenants_first(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path, TENANTS)
+    catalog = Catalog(pg_url)
+    with migrator(tmp_path, pg_url) as m:
+        m.up()
+        assert m.down(to=200) == [200, 200]
+        for tenant in TENANTS:
+            assert catalog.versions(tenant) == [100]
+        assert catalog.versions() == [10]
+        # accounts is referenced from every tenant's orders: global-first would fail.
+        assert m.down(to=10) == [100, 100, 10]
+    assert catalog.user_tables() == set()
+    for tenant in TENANTS:
+        assert catalog.user_tables(tenant) == set()
+        assert catalog.versions(tenant) == []
+    assert catalog.versions() == []
+
+
+def test_run_one_prefix_and_status_prefix(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path, TENANTS)
+    catalog = Catalog(pg_url)
+    with migrator(tmp_path, pg_url) as m:
+        m.run("up")
+        assert m.run("up", prefix="tenant_a", step=1) == [100]
+        assert [(s.status, s.version, s.prefix) for s in m.status("tenant_a")] == [
+            ("up", 100, "tenant_a"),
+            ("down", 200, "tenant_a"),
+        ]
+    assert catalog.versions("tenant_a") == [100]
+    assert "tenant_b" not in catalog.schemas()
+
+    done = run_cli(tmp_path, pg_url, "status", "--prefix", "tenant_a")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    assert rows == [
+        ["tenant_a", "up", "100", "create_orders"],
+        ["tenant_a", "down", "200", "create_items"],
+    ]
+
+    done = run_cli(tmp_path, pg_url, "migrate", "--prefix", "tenant_b")
+    assert done.returncode == 0, done.stderr
+    assert catalog.versions("tenant_b") == [100, 200]
+    assert catalog.versions("tenant_a") == [100]
+
+
+def test_cli_migrate_and_rollback_cover_tenants(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path, TENANTS)
+    catalog = Catalog(pg_url)
+    done = run_cli(tmp_path, pg_url, "migrate")
+    assert done.returncode == 0, done.stderr
+    assert [catalog.versions(t) for t in [None, *TENANTS]] == [[10], [100, 200], [100, 200]]
+
+    status = run_cli(tmp_path, pg_url, "status")
+    assert status.returncode == 0, status.stderr
+    assert sum("tenant_a" in line for line in status.stdout.splitlines()) == 2
+
+    done = run_cli(tmp_path, pg_url, "rollback", "--all")
+    assert done.returncode == 0, done.stderr
+    assert [catalog.versions(t) for t in [None, *TENANTS]] == [[], [], []]
+
+
+class _AppMigrator(whimbrel.Migrator):
+    seen: list[BaseException]
+
+    def known_prefixes(self) -> list[str]:
+        return ["tenant_x"]
+
+    def handle_migrator_exception(self, exc: BaseException) -> None:
+        self.seen.append(exc)
+
+
+def test_subclass_prefixes_and_exception_hook(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path)  # no prefixes in the config: the subclass names them
+    catalog = Catalog(pg_url)
+    with migrator(tmp_path, pg_url, cls=_AppMigrator) as m:
+        assert isinstance(m, _AppMigrator)
+        m.seen = []
+        assert m.up() == [10, 100, 200]
+        assert catalog.versions("tenant_x") == [100, 200]
+        assert m.seen == []
+
+        write_change(
+            tmp_path, 300, "broken", 'execute("SELECT nope()")', folder="tenant_migrations"
+        )
+        with pytest.raises(MigrationFailedError) as caught:
+            m.up()
+        assert m.seen == [caught.value]  # called once, with the exception, then re-raised
+    assert catalog.versions("tenant_x") == [100, 200]
+
+
+def test_prefix_on_sqlite_is_a_config_error(tmp_path: Path, sqlite_url: str) -> None:
+    _project(tmp_path)
+    with migrator(tmp_path, sqlite_url) as m, pytest.raises(ConfigError, match="tenant_a"):
+        m.run("up", prefix="tenant_a")
+    assert Catalog(sqlite_url).tables() == set()
+
+    done = run_cli(tmp_path, sqlite_url, "migrate", "--prefix", "tenant_a")
+    assert done.returncode == 2, done.stderr
+    assert "schemas" in error_text(done)
+    assert Catalog(sqlite_url).tables() == set()
+
+
+def test_configured_prefixes_on_sqlite_refused_before_anything_runs(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    _project(tmp_path, TENANTS)
+    for args in (["migrate"], ["status"], ["rollback"], ["ensure-up"]):
+        done = run_cli(tmp_path, sqlite_url, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "tenant_a" in error_text(done)
+    assert Catalog(sqlite_url).user_tables() == set()
+    assert Catalog(sqlite_url).applied() == []
