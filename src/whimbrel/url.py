@@ -10,17 +10,26 @@ Example::
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from whimbrel.errors import ConfigError
 
-_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@]*@", re.IGNORECASE)
-
 
 def mask(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    return _PASSWORD.sub(r"\1:***@", url)
+    """The URL with its password replaced by ``***``, for messages and logs.
+
+    The user part ends at the *last* ``@`` before the path, so an unencoded
+    ``@`` inside a password is masked too.
+    """
+    scheme_part, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme_part}://{user}:***@{host}{slash}{path}"
 
 
 def scheme(url: str) -> str:

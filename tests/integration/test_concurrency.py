@@ -159,12 +159,6 @@ def test_four_processes_migrate_one_sqlite_file(tmp_path: Path, sqlite_url: str)
     _assert_each_applied_once(sqlite_url, results)
 
 
-@pytest.mark.xfail(
-    reason="known bug: on SQLite the migration lock is each migration's BEGIN IMMEDIATE, so a "
-    "disable_ddl_transaction migration runs with no lock and no re-check of the applied "
-    "versions; two processes both run it and one fails with 'index t_c_index already exists'",
-    strict=False,
-)
 def test_four_processes_sqlite_with_a_non_transactional_migration(
     tmp_path: Path, sqlite_url: str
 ) -> None:

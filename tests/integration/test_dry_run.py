@@ -41,6 +41,9 @@ def test_dry_run_prints_sql_and_creates_nothing(tmp_path: Path, db_url: str) -> 
     done = run_cli(tmp_path, db_url, "migrate", "--dry-run")
     assert done.returncode == 0, done.stderr
     statements = _statements(done.stdout)
+    # The versions table first, so the printed script replays on an empty database.
+    assert statements[0].startswith('CREATE TABLE IF NOT EXISTS "schema_migrations"')
+    statements = statements[1:]
     assert statements[0] == "BEGIN;"
     assert statements[1].startswith('CREATE TABLE "posts"')
     assert statements[2].startswith('CREATE INDEX "posts_title_index"')
@@ -52,10 +55,24 @@ def test_dry_run_prints_sql_and_creates_nothing(tmp_path: Path, db_url: str) -> 
     assert statements[8] == "COMMIT;"
     assert len(statements) == 9
     assert all(s.endswith(";") for s in statements)
+    assert "Migrated" not in done.stderr and "Would run 10" in done.stderr
 
     catalog = Catalog(db_url)
     assert catalog.tables() == set()  # not even the versions table
     assert catalog.versions() is None
+    if db_url.startswith("sqlite"):
+        assert not Path(db_url.split(":///", 1)[1]).exists()  # no empty file left behind
+
+
+def test_dry_run_output_replays_on_an_empty_database(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+
+    _project(tmp_path)
+    done = run_cli(tmp_path, pg_url, "migrate", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(done.stdout)  # type: ignore[call-overload]
+    assert Catalog(pg_url).versions() == [10, 20]
 
 
 def test_dry_run_shows_only_what_is_pending(tmp_path: Path, db_url: str) -> None:

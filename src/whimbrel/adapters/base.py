@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
+import random
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from whimbrel.dialects.quoting import qualified, quote
+from whimbrel.errors import LockTimeoutError
 from whimbrel.url import mask
+
+log = logging.getLogger("whimbrel")
 
 if TYPE_CHECKING:
     from whimbrel.dialects.base import Dialect
@@ -156,6 +162,31 @@ class Adapter(ABC):
             yield
         finally:
             self.release_lock(prefix, source)
+
+    def poll_lock(self, try_once: Callable[[], bool], name: str) -> None:
+        """Call ``try_once`` until it takes the lock, sleeping with jitter between tries.
+
+        Polling rather than blocking means a waiter holds no open statement
+        while it waits (see the PostgreSQL adapter for why that matters).
+        ``Settings.lock_wait`` bounds the wait with ``LockTimeoutError``.
+        """
+        started, next_note = time.monotonic(), 5.0
+        while not try_once():
+            waited = time.monotonic() - started
+            if self.settings.lock_wait is not None and waited >= self.settings.lock_wait:
+                raise LockTimeoutError(
+                    f"the migration lock {name!r} is still held by another process after "
+                    f"{waited:.1f}s: let the other migration finish, or raise migration_lock_wait"
+                )
+            if waited >= next_note:
+                log.info(
+                    "waiting for the migration lock %r held by another process (%.0fs)",
+                    name,
+                    waited,
+                )
+                next_note *= 2
+            # Jitter keeps many waiters from polling in lock step.
+            time.sleep(self.settings.lock_poll_interval * (0.5 + random.random()))
 
     def lock_name(self, prefix: str | None, source: str) -> str:
         return f"whimbrel:{self.database_name()}:{prefix or ''}:{source}"

@@ -14,16 +14,11 @@ open snapshot) cannot deadlock with it, as it can with a blocking
 
 from __future__ import annotations
 
-import logging
-import random
-import time
 from typing import Any
 
 from whimbrel.adapters.base import Adapter, Capabilities
 from whimbrel.dialects.quoting import qualified, string_literal
-from whimbrel.errors import DatabaseConnectionError, DatabaseError, LockTimeoutError
-
-log = logging.getLogger("whimbrel")
+from whimbrel.errors import DatabaseConnectionError, DatabaseError
 
 
 class PostgresAdapter(Adapter):
@@ -98,24 +93,9 @@ class PostgresAdapter(Adapter):
         )
 
     def _acquire(self, key: int, name: str) -> None:
-        waited, started, next_note = 0.0, time.monotonic(), 5.0
-        interval = self.settings.lock_poll_interval
-        while not self.query("SELECT pg_try_advisory_lock(%s)", (key,))[0][0]:
-            waited = time.monotonic() - started
-            if self.settings.lock_wait is not None and waited >= self.settings.lock_wait:
-                raise LockTimeoutError(
-                    f"the migration lock {name!r} is still held by another process after "
-                    f"{waited:.1f}s: let the other migration finish, or raise migration_lock_wait"
-                )
-            if waited >= next_note:
-                log.info(
-                    "waiting for the migration lock %r held by another process (%.0fs)",
-                    name,
-                    waited,
-                )
-                next_note *= 2
-            # Jitter keeps many waiters from polling in lock step.
-            time.sleep(interval * (0.5 + random.random()))
+        self.poll_lock(
+            lambda: bool(self.query("SELECT pg_try_advisory_lock(%s)", (key,))[0][0]), name
+        )
 
 
 def _translate(exc: Exception, sql: str) -> DatabaseError:

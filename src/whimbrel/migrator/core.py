@@ -206,13 +206,18 @@ class Migrator:
                 plan = self._plan(
                     direction, strategy, files, self._applied(prefix), _require_target
                 )
-                return self._run_plan(_load(plan), direction, prefix, dry_run=True, log_sql=log_sql)
+                migrations = self._checked(plan, direction, prefix)
+                setup = self._setup_sql(prefix) if direction == "up" and migrations else []
+                for sql in setup:
+                    self.out(sql + ";")
+                return self._run_plan(migrations, direction, prefix, dry_run=True, log_sql=log_sql)
             with self._locked(prefix):
                 plan = self._plan(
                     direction, strategy, files, self._applied(prefix), _require_target
                 )
-                migrations = _load(plan)  # every file loads before anything is written
-                self._prepare(prefix)
+                migrations = self._checked(plan, direction, prefix)
+                if direction == "up":
+                    self._prepare(prefix)
                 return self._run_plan(migrations, direction, prefix, dry_run=False, log_sql=log_sql)
 
     def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
@@ -274,6 +279,25 @@ class Migrator:
 
     # -- running ----------------------------------------------------------------------------
 
+    def _checked(
+        self, plan: list[MigrationFile], direction: str, prefix: str | None
+    ) -> list[Migration]:
+        """Load, record and compile every planned file before anything is written.
+
+        A syntax error, a DSL mistake or an irreversible ``change()`` in the
+        last file of the plan then stops the run before the first file runs.
+        """
+        if not plan:
+            return []
+        from whimbrel.migrator.loader import load
+        from whimbrel.migrator.runner import precheck
+
+        migrations = [load(f) for f in plan]
+        dialect, defaults = self.adapter.dialect(prefix), self._defaults()
+        for m in migrations:
+            precheck(m, direction, dialect, prefix=prefix, defaults=defaults)
+        return migrations
+
     def _run_plan(
         self,
         migrations: list[Migration],
@@ -305,7 +329,8 @@ class Migrator:
         in_tx = adapter.capabilities.transactional_ddl and m.transactional(direction)
         dialect = adapter.dialect(prefix)
         source = self.config.migration_source
-        log.info("== Running %s %s (%s)", m.file.version, m.file.name, direction)
+        verb = "Would run" if executor.dry_run else "Running"
+        log.info("== %s %s %s (%s)", verb, m.file.version, m.file.name, direction)
         started = time.monotonic()
         executor.ran = []
         with self._migration_lock_released(m, prefix):
@@ -342,12 +367,9 @@ class Migrator:
             except BaseException:
                 self._rollback(executor, in_tx)
                 raise
-        log.info(
-            "== %s %s in %.2fs",
-            "Migrated" if direction == "up" else "Rolled back",
-            m.file.version,
-            time.monotonic() - started,
-        )
+        if not executor.dry_run:
+            done = "Migrated" if direction == "up" else "Rolled back"
+            log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
         return True
 
     def _begin(self, executor: Executor, in_tx: bool) -> None:
@@ -399,14 +421,19 @@ class Migrator:
             for row in self.adapter.query(self.adapter.select_versions_sql(prefix, source))
         ]
 
-    def _prepare(self, prefix: str | None) -> None:
-        """Create the tenant schema and the versions table (under the lock)."""
+    def _setup_sql(self, prefix: str | None) -> list[str]:
+        """The statements that create the tenant schema and the versions table, if missing."""
         self._check_prefix(prefix)
         adapter, source = self.adapter, self.config.migration_source
-        if prefix is not None:
-            adapter.execute(adapter.create_schema_sql(prefix))
-        if not adapter.table_exists(source, prefix):
-            adapter.execute(adapter.create_versions_table_sql(prefix, source))
+        if adapter.table_exists(source, prefix):
+            return []
+        schema = [adapter.create_schema_sql(prefix)] if prefix is not None else []
+        return schema + [adapter.create_versions_table_sql(prefix, source)]
+
+    def _prepare(self, prefix: str | None) -> None:
+        """Create the tenant schema and the versions table (under the lock)."""
+        for sql in self._setup_sql(prefix):
+            self.adapter.execute(sql)
 
     def _check_prefix(self, prefix: str | None) -> None:
         if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:
@@ -471,13 +498,6 @@ class Migrator:
             raise
         finally:
             self._reporting_depth = 0
-
-
-def _load(plan: list[MigrationFile]) -> list[Migration]:
-    """Load every file of the plan, so a bad file stops the run before anything runs."""
-    from whimbrel.migrator.loader import load
-
-    return [load(f) for f in plan]
 
 
 def _adapter_class(url: str) -> type[Adapter]:

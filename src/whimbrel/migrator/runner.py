@@ -15,7 +15,7 @@ from whimbrel.adapters.base import Adapter
 from whimbrel.dialects.base import Dialect
 from whimbrel.dsl.commands import CreateIndex, Execute, ExecuteFile
 from whimbrel.dsl.recorder import DslDefaults, Recorder
-from whimbrel.errors import MigrationFileError
+from whimbrel.errors import MigrationDefinitionError, MigrationFileError
 from whimbrel.migrator.loader import Migration
 
 log = logging.getLogger("whimbrel")
@@ -177,3 +177,57 @@ class MigrationRun:
 
         with recording(self.recorder):
             fn()
+
+
+class _Probe(Exception):
+    """A checked migration reached ``flush()`` or ``repo()``: the rest depends on the database."""
+
+
+class _ProbeRepo:
+    def execute(self, *_: Any, **__: Any) -> None:
+        raise _Probe
+
+    def query(self, *_: Any, **__: Any) -> list[tuple[Any, ...]]:
+        raise _Probe
+
+
+def _stop(_: list[object]) -> None:
+    raise _Probe
+
+
+def precheck(
+    migration: Migration,
+    direction: str,
+    dialect: Dialect,
+    *,
+    prefix: str | None,
+    defaults: DslDefaults,
+) -> None:
+    """Record and compile a migration without running anything.
+
+    The migrator checks every planned migration this way before the first one
+    runs, so a DSL mistake, an irreversible ``change()`` or a command the
+    database cannot express in the fifth file stops the run before the first
+    file is applied. A migration that calls ``flush()`` or ``repo()`` is
+    checked up to that call.
+    """
+    recorder = Recorder(
+        direction=direction,
+        backward=migration.reversible_by_change(direction),
+        prefix=prefix,
+        defaults=defaults,
+        on_flush=_stop,
+        repo=_ProbeRepo(),
+    )
+    try:
+        commands = migration.record(direction, recorder)
+    except _Probe:
+        return
+    try:
+        for command in commands:
+            if not isinstance(command, ExecuteFile) and not (
+                isinstance(command, Execute) and callable(command.up)
+            ):
+                dialect.compile(command)
+    except MigrationDefinitionError as exc:
+        raise exc.locate(str(migration.file.path), None) from None

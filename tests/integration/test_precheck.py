@@ -1,0 +1,66 @@
+"""Every planned migration is recorded and compiled before the first one runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from migration_helpers import Catalog, error_text, migrator, run_cli, write_change, write_up_down
+
+from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError
+
+
+def test_a_dsl_mistake_in_the_last_file_stops_the_run_before_the_first(
+    tmp_path: Path, db_url: str
+) -> None:
+    write_change(tmp_path, 10, "create_a", 'create(table("a"))')
+    write_change(tmp_path, 20, "create_b", 'create(table("b"))')
+    write_change(tmp_path, 30, "bad", 'with alter(table("a")):\n    add("x", "text", nul=False)')
+    done = run_cli(tmp_path, db_url, "migrate")
+    assert done.returncode == 2
+    message = error_text(done)
+    assert "30_bad.py:" in message and "'nul'" in message and "null" in message
+    assert Catalog(db_url).tables() == set()
+
+
+def test_a_command_the_database_cannot_express_stops_the_run_first(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    write_change(tmp_path, 10, "create_a", 'with create(table("a")):\n    add("x", "text")')
+    write_change(
+        tmp_path,
+        20,
+        "change_a",
+        'with alter(table("a")):\n    modify("x", "integer", from_="text")',
+    )
+    done = run_cli(tmp_path, sqlite_url, "migrate")
+    assert done.returncode == 2
+    assert "20_change_a.py" in error_text(done) and "modify" in error_text(done)
+    assert Catalog(sqlite_url).tables() == set()
+
+
+def test_rollback_all_refuses_an_irreversible_migration_before_undoing_any(
+    tmp_path: Path, db_url: str
+) -> None:
+    write_change(tmp_path, 10, "create_a", 'create(table("a"))\nexecute("SELECT 1")')
+    write_change(tmp_path, 20, "create_b", 'create(table("b"))')
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10, 20]
+        with pytest.raises(IrreversibleMigrationError, match="execute"):
+            m.run("down", all=True)
+    assert {"a", "b"} <= Catalog(db_url).tables()
+    assert Catalog(db_url).versions() == [10, 20]
+
+
+def test_a_migration_using_repo_is_checked_up_to_that_call(tmp_path: Path, db_url: str) -> None:
+    write_up_down(
+        tmp_path,
+        10,
+        "with_data",
+        up='create(table("a"))\nrepo().execute("INSERT INTO a DEFAULT VALUES")\nexecute(42)',
+        down='drop(table("a"))',
+    )
+    with migrator(tmp_path, db_url) as m, pytest.raises(MigrationDefinitionError, match="execute"):
+        m.up()
+    # The table and the row were created before the bad call; the transaction undid both.
+    assert Catalog(db_url).tables() <= {"schema_migrations"}
