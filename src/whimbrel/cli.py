@@ -234,7 +234,7 @@ def _show(result: Generated) -> None:
 def gen_migration(
     ctx: click.Context, name: str, template: str, config_path: str | None, database_url: str | None
 ) -> None:
-    """Write migrations/<UTC timestamp>_NAME.py from a template; print its path."""
+    """Write a new migration NAME from a template and print its path."""
     from whimbrel.generators import generate_migration
 
     folder = _migrations_path(ctx, config_path, database_url)
@@ -278,7 +278,11 @@ def gen_domain(
     config_path: str | None,
     database_url: str | None,
 ) -> None:
-    """Write (or regenerate) one migration creating every table of a domain FILE (TOML)."""
+    """Write or regenerate the migration creating a domain's tables.
+
+    FILE is the domain's TOML file; see docs/generators.md for its format and
+    for when an existing file is overwritten.
+    """
     from pathlib import Path
 
     from whimbrel.generators import generate_domain

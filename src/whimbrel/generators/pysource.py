@@ -49,10 +49,18 @@ def literal(value: Any) -> str:
 
 def _string(text: str) -> str:
     quote = "'" if '"' in text and "'" not in text else '"'
-    escaped = text.replace("\\", "\\\\").replace(quote, "\\" + quote)
-    for char, escape in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        escaped = escaped.replace(char, escape)
-    return quote + escaped + quote
+    return quote + "".join(_char(c, quote) for c in text) + quote
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _char(char: str, quote: str) -> str:
+    if char == quote:
+        return "\\" + char
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return char if char.isprintable() else repr(char)[1:-1]
 
 
 @dataclass(frozen=True)

@@ -56,10 +56,6 @@ class Generated:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    @property
-    def written(self) -> bool:
-        return self.status in ("created", "updated")
-
 
 def write_source(path: Path, source: str) -> None:
     """Write a generated file, creating its folder."""

@@ -118,7 +118,9 @@ def _is_deferred(domain: Domain, entity: Entity, rel: Relation, order: Plan) -> 
 
 
 def _comment(text: str) -> list[str]:
-    return ["    # " + line for line in textwrap.wrap(text, LINE_LENGTH - len("    # "))]
+    width = LINE_LENGTH - len("    # ")
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return ["    # " + line for line in lines]
 
 
 def _field(f: Field) -> Call:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -318,6 +319,9 @@ def _default(where: str, type_: str, value: Any, problems: _Problems) -> Any:
             "expression",
         )
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.add(where, f"default = {value!r}: give a finite number")
+        return None
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return value
@@ -369,11 +373,11 @@ def _check_columns(domain: Domain, entity: Entity, problems: _Problems) -> None:
     TOML already refuses the same key twice; names differing only in case are
     caught here, since they collide in most databases and in most readers' heads.
     """
-    columns: list[tuple[str, str]] = [KEY_COLUMN]
+    # Generated columns first, so a clash is reported against the declared name.
+    columns: list[tuple[str, str]] = [KEY_COLUMN, *TIMESTAMP_COLUMNS]
     columns += [TENANT_COLUMN] if domain.multi_tenant else []
-    columns += [(f.name, f"field {f.name!r}") for f in entity.fields]
     columns += [(r.column, f"belongs_to {r.name!r}") for r in entity.belongs_to]
-    columns += list(TIMESTAMP_COLUMNS)
+    columns += [(f.name, f"field {f.name!r}") for f in entity.fields]
     seen: dict[str, str] = {}
     for column, origin in columns:
         first = seen.setdefault(column.lower(), origin)
@@ -383,16 +387,20 @@ def _check_columns(domain: Domain, entity: Entity, problems: _Problems) -> None:
                 f"makes the column {column!r}, which {first} already makes "
                 "(names are compared ignoring case): rename it",
             )
-    for rel in entity.belongs_to:
-        _check_length(domain, entity, rel, problems)
+    _check_index_names(domain, entity, problems)
 
 
-def _check_length(domain: Domain, entity: Entity, rel: Relation, problems: _Problems) -> None:
+def _check_index_names(domain: Domain, entity: Entity, problems: _Problems) -> None:
+    """PostgreSQL cuts longer names to 63 characters, which can make two names one."""
     tenant = "tenant_id_" if domain.multi_tenant else ""
-    longest = f"{entity.table}_{tenant}{rel.column}_index"
-    if len(longest) > MAX_IDENTIFIER:
-        problems.add(
-            f"entity {entity.name!r}, belongs_to {rel.name!r}",
-            f"the names made from it (such as {longest!r}) pass PostgreSQL's "
-            f"{MAX_IDENTIFIER} characters: shorten the table or relation name",
-        )
+    names = [(f"belongs_to {r.name!r}", f"{entity.table}_{tenant}{r.column}_index")
+             for r in entity.belongs_to]  # fmt: skip
+    if domain.multi_tenant and not entity.belongs_to:
+        names.append(("multi_tenant", f"{entity.table}_tenant_id_index"))
+    for origin, name in names:
+        if len(name) > MAX_IDENTIFIER:
+            problems.add(
+                f"entity {entity.name!r}, {origin}",
+                f"the index name {name!r} is longer than PostgreSQL's {MAX_IDENTIFIER} "
+                "characters: shorten the table or relation name",
+            )

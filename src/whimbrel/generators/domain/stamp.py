@@ -23,8 +23,7 @@ _DIGITS = 16
 
 
 def _digest(unstamped: str) -> str:
-    normal = unstamped.replace("\r\n", "\n")
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:_DIGITS]
+    return hashlib.sha256(unstamped.encode("utf-8")).hexdigest()[:_DIGITS]
 
 
 def _unstamped(text: str) -> str:
@@ -39,5 +38,6 @@ def stamp(text: str) -> str:
 
 def untouched(text: str) -> bool:
     """True when ``text`` carries a checksum that still matches it."""
-    match = _MARK.search(text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    match = _MARK.search(text)
     return match is not None and match[2] == _digest(_unstamped(text))

@@ -1,0 +1,5 @@
+from whimbrel.migration import *
+
+
+def change():
+    pass
