@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -118,18 +119,45 @@ def error_line(text: str) -> str:
     return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
-def run_timed(argv: Sequence[str], cwd: Path) -> float:
-    """Run ``argv`` to completion and return its wall time in seconds."""
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True)
-    except OSError as exc:
-        raise ToolError(f"{exc.strerror}: {exc.filename}") from exc
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        message = error_line(proc.stderr) or error_line(proc.stdout)
-        raise ToolError(message or f"{argv[0]} exited with status {proc.returncode}")
-    return elapsed
+@dataclass(frozen=True)
+class Timing:
+    """One finished run: wall time, and the peak resident memory of the process if known."""
+
+    seconds: float
+    peak_rss_mb: float | None
+
+
+# GNU time reports a child's peak RSS accurately; wait4 in this (large) Python
+# process would also count the pages the child shared with it before exec.
+GNU_TIME = Path("/usr/bin/time")
+
+
+def run_timed(argv: Sequence[str], cwd: Path) -> Timing:
+    """Run ``argv`` to completion; its wall time and peak RSS (``None`` without GNU time)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = Path(scratch, "rss")
+        wrapper = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file)] if GNU_TIME.exists() else []
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run([*wrapper, *argv], cwd=cwd, capture_output=True, text=True)
+        except OSError as exc:
+            raise ToolError(f"{exc.strerror}: {exc.filename}") from exc
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            message = error_line(proc.stderr) or error_line(proc.stdout)
+            raise ToolError(message or f"{argv[0]} exited with status {proc.returncode}")
+        rss = _last_number(rss_file.read_text()) if rss_file.exists() else None
+    return Timing(elapsed, None if rss is None else rss / 1024)
+
+
+def _last_number(text: str) -> float | None:
+    lines = [line for line in text.splitlines() if line.strip().isdigit()]
+    return float(lines[-1]) if lines else None
+
+
+def _peak(runs: Sequence[Timing]) -> float | None:
+    known = [r.peak_rss_mb for r in runs if r.peak_rss_mb is not None]
+    return max(known) if known else None
 
 
 @contextmanager
@@ -314,7 +342,7 @@ TOOLS = (
 
 def apply_once(
     tool: Tool, admin_url: str, n: int, on_applied: Callable[[str], None] | None = None
-) -> float:
+) -> Timing:
     """Apply time on a fresh database; ``on_applied`` then sees the migrated database."""
     with fresh_database(admin_url, tool.name) as dbname:
         url = database_url(admin_url, dbname)
@@ -328,10 +356,15 @@ def apply_once(
 def repeated(argv: Sequence[str], cwd: Path, runs: int) -> dict[str, Any]:
     """Median and best wall time of ``runs`` runs, or the error that stopped them."""
     try:
-        times = [run_timed(argv, cwd) for _ in range(runs)]
+        runs_ = [run_timed(argv, cwd) for _ in range(runs)]
     except ToolError as exc:
         return {"error": str(exc)}
-    return {"median": statistics.median(times), "best": min(times)}
+    times = [r.seconds for r in runs_]
+    return {
+        "median": statistics.median(times),
+        "best": min(times),
+        "peak_rss_mb": _peak(runs_),
+    }
 
 
 def target(name: str, value: float | None, limit: float) -> dict[str, Any]:
@@ -355,7 +388,7 @@ def run_benchmark(admin_url: str, n: int, repeat: int) -> dict[str, Any]:
 
     # Tools take turns within each round, so a slow spell of the server or disk
     # (fsync dominates here) is shared rather than pinned on one tool.
-    times: dict[str, list[float]] = {tool.name: [] for tool in TOOLS}
+    times: dict[str, list[Timing]] = {tool.name: [] for tool in TOOLS}
     errors: dict[str, str] = {}
     for round_ in range(1, repeat + 1):
         for tool in TOOLS:
@@ -371,7 +404,12 @@ def run_benchmark(admin_url: str, n: int, repeat: int) -> dict[str, Any]:
         noop = {"error": errors[whimbrel.name]}
 
     apply: dict[str, dict[str, Any]] = {
-        name: {"error": errors[name]} if name in errors else {"seconds": min(runs)}
+        name: {"error": errors[name]}
+        if name in errors
+        else {
+            "seconds": min(r.seconds for r in runs),
+            "peak_rss_mb": _peak(runs),
+        }
         for name, runs in times.items()
     }
 
@@ -405,20 +443,24 @@ def run_benchmark(admin_url: str, n: int, repeat: int) -> dict[str, Any]:
 def print_report(results: dict[str, Any]) -> None:
     n, repeat = results["n"], results["repeat"]
     print(f"N={n} migrations, best of {repeat} run(s), each on a fresh database")
-    print(f"{'tool':<10} {'seconds':>9} {'vs psql':>8}")
+    print(f"{'tool':<10} {'seconds':>9} {'vs psql':>8} {'peak RSS':>10}")
     for name, result in results["apply"].items():
         if "error" in result:
             print(f"{name}: not available ({result['error']})")
             continue
         ratio = "-" if result["ratio"] is None else f"{result['ratio']:.2f}x"
-        print(f"{name:<10} {result['seconds']:>9.3f} {ratio:>8}")
+        rss = "-" if result["peak_rss_mb"] is None else f"{result['peak_rss_mb']:.0f} MB"
+        print(f"{name:<10} {result['seconds']:>9.3f} {ratio:>8} {rss:>10}")
     print()
     for label, key in (("no-op migrate", "whimbrel_noop_migrate"), ("--help", "whimbrel_help")):
         timing = results[key]
         if "error" in timing:
             print(f"whimbrel {label}: not available ({timing['error']})")
         else:
-            print(f"whimbrel {label}: median {timing['median']:.3f} s, best {timing['best']:.3f} s")
+            peak = timing["peak_rss_mb"]
+            rss = "" if peak is None else f", peak RSS {peak:.0f} MB"
+            median, best = timing["median"], timing["best"]
+            print(f"whimbrel {label}: median {median:.3f} s, best {best:.3f} s{rss}")
     print()
     for t in results["targets"]:
         print(f"{t['status']:<4}  {t['name']}")
