@@ -13,5 +13,11 @@ Example::
 See ``docs/dsl.md`` for every command and option.
 """
 
-from whimbrel.dsl.api import *  # noqa: F401
-from whimbrel.dsl.api import __all__ as __all__
+from whimbrel.dsl.api import *  # noqa: F403
+from whimbrel.dsl.api import __all__ as _core
+from whimbrel.dsl.columns import *  # noqa: F403
+from whimbrel.dsl.columns import __all__ as _columns
+from whimbrel.dsl.enums import *  # noqa: F403
+from whimbrel.dsl.enums import __all__ as _enums
+
+__all__ = sorted([*_core, *_columns, *_enums])

@@ -29,6 +29,7 @@ from whimbrel.dsl.commands import (
     RenameColumn,
     RenameIndex,
     RenameTable,
+    ValidateConstraint,
 )
 from whimbrel.dsl.objects import (
     ArrayType,
@@ -75,6 +76,7 @@ from whimbrel.migration import (
     table,
     timestamps,
     unique_index,
+    validate_constraint,
 )
 
 KEY = AddColumn("id", "bigserial", ColumnOpts(primary_key=True))
@@ -779,7 +781,7 @@ INVALID: list[Any] = [
     ),
     pytest.param(
         lambda: create("posts"),
-        ["create() takes table(...), index(...) or constraint(...)", "'posts'"],
+        ["create() takes table(...), index(...), constraint(...) or enum(...)", "'posts'"],
         id="create-a-string",
     ),
     pytest.param(
@@ -797,6 +799,26 @@ INVALID: list[Any] = [
         ["execute() takes SQL text or a function, got 42"],
         id="execute-non-sql",
     ),
+    pytest.param(
+        _in_create(lambda: add("total", "integer", generated=True)),
+        ['add("total"): generated= takes SQL text such as "ALWAYS AS', "got True"],
+        id="generated-not-sql",
+    ),
+    pytest.param(
+        lambda: rename(table("posts"), to=table("posts", prefix="archive")),
+        ['a rename cannot move a table to schema "archive"', "SET SCHEMA"],
+        id="rename-table-to-another-schema",
+    ),
+    pytest.param(
+        lambda: validate_constraint("products"),
+        ["validate_constraint(): missing 1 required positional argument: 'name'"],
+        id="validate-constraint-without-name",
+    ),
+    pytest.param(
+        lambda: validate_constraint("products", ""),
+        ['validate_constraint("products", ""): name must be a non-empty string'],
+        id="validate-constraint-empty-name",
+    ),
 ]
 
 
@@ -808,6 +830,79 @@ def test_invalid_migration_code_is_refused_with_the_fix(
         record(migration)
     for part in message_parts:
         assert part in str(err.value)
+
+
+# Under --prefix, an object naming another schema would write outside the tenant (as Ecto).
+PREFIX_CONFLICTS: list[Any] = [
+    pytest.param(lambda: create(table("posts", prefix="public")), 'create(table("posts"))'),
+    pytest.param(lambda: alter(table("posts", prefix="public")), 'alter(table("posts"))'),
+    pytest.param(lambda: drop(table("posts", prefix="public")), 'drop(table("posts"))'),
+    pytest.param(
+        lambda: create_if_not_exists(table("posts", prefix="public")),
+        'create_if_not_exists(table("posts"))',
+    ),
+    pytest.param(
+        lambda: create(index("posts", ["a"], prefix="public")),
+        'create(index("posts", name="posts_a_index"))',
+    ),
+    pytest.param(
+        lambda: drop_if_exists(index("posts", ["a"], prefix="public")),
+        'drop_if_exists(index("posts", name="posts_a_index"))',
+    ),
+    pytest.param(
+        lambda: create(constraint("posts", "c", check="true", prefix="public")),
+        'create(constraint("posts", "c"))',
+    ),
+    pytest.param(
+        lambda: rename(table("posts", prefix="public"), "a", to="b"), 'rename(table("posts"))'
+    ),
+    pytest.param(
+        lambda: validate_constraint("posts", "c", prefix="public"),
+        'validate_constraint("posts", "c")',
+    ),
+]
+
+
+@pytest.mark.parametrize(("migration", "command"), PREFIX_CONFLICTS)
+def test_a_prefix_other_than_the_migrations_is_refused(
+    migration: Callable[[], None], command: str
+) -> None:
+    with pytest.raises(MigrationDefinitionError) as err:
+        record(migration, prefix="tenant_a")
+    message = str(err.value)
+    assert f'{command}: prefix="public" does not match the prefix this migration runs in' in message
+    assert '"tenant_a"' in message
+    assert "leave prefix= out (or use prefix=prefix())" in message
+
+
+def test_the_migrations_own_prefix_and_references_elsewhere_are_accepted() -> None:
+    def migration() -> None:
+        with create(table("orders", prefix="tenant_a")):
+            add("account_id", references("accounts", prefix="public"))
+        create(index("orders", ["account_id"], prefix=prefix()))
+
+    commands = record(migration, prefix="tenant_a")
+    assert [type(c) for c in commands] == [CreateTable, CreateIndex]
+
+
+def test_without_a_migration_prefix_any_schema_may_be_named() -> None:
+    assert record(lambda: drop(table("posts", prefix="archive"))) == [
+        DropTable(Table("posts", prefix="archive"))
+    ]
+
+
+def test_renaming_a_table_within_the_migrations_prefix_is_accepted() -> None:
+    commands = record(
+        lambda: rename(table("posts"), to=table("articles", prefix="tenant_a")),
+        prefix="tenant_a",
+    )
+    assert commands == [RenameTable(Table("posts"), Table("articles", prefix="tenant_a"))]
+
+
+def test_validate_constraint_records_the_constraint() -> None:
+    assert record(lambda: validate_constraint("products", "price_positive", prefix="shop")) == [
+        ValidateConstraint(Constraint("products", "price_positive", prefix="shop"))
+    ]
 
 
 def test_alter_without_a_with_block_is_refused_when_the_queue_is_taken() -> None:

@@ -8,30 +8,40 @@ import pytest
 
 from whimbrel.dsl.commands import (
     AddColumn,
+    AddEnumValue,
     AlterTable,
     CreateConstraint,
+    CreateEnum,
     CreateIndex,
     CreateTable,
     DropConstraint,
+    DropEnum,
     DropIndex,
     DropTable,
     Execute,
     ExecuteFile,
     ModifyColumn,
+    Nothing,
     RemoveColumn,
     RenameColumn,
+    RenameEnum,
+    RenameEnumValue,
     RenameIndex,
     RenameTable,
+    ValidateConstraint,
 )
-from whimbrel.dsl.objects import ColumnOpts, Index, Reference, Table
+from whimbrel.dsl.objects import ColumnOpts, Constraint, EnumType, Index, Reference, Table
 from whimbrel.dsl.reverse import reverse, reverse_all
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError
 from whimbrel.migration import constraint, index, references
 
 POSTS = Table("posts")
+NOT_NULL = ColumnOpts(null=False)
 KEY = AddColumn("id", "bigserial", ColumnOpts(primary_key=True))
 TITLE_INDEX = index("posts", ["title"], unique=True, concurrently=True, where="title <> ''")
 PRICE_CHECK = constraint("products", "price_positive", check="price > 0")
+MOOD = EnumType("mood", ("happy", "sad"), "app", "How it feels")
+VALIDATE = ValidateConstraint(Constraint("products", "price_positive"))
 
 
 def _undo_sql() -> None: ...
@@ -132,6 +142,58 @@ REVERSIBLE: list[Any] = [
         ),
         id="alter-modify-from-reference",
     ),
+    pytest.param(
+        AlterTable(
+            POSTS,
+            (RemoveColumn("author_id", references("users", on_delete="delete_all"), NOT_NULL),),
+        ),
+        AlterTable(
+            POSTS,
+            (AddColumn("author_id", references("users", on_delete="delete_all"), NOT_NULL),),
+        ),
+        id="alter-remove-reference-with-type-and-options",
+    ),
+    pytest.param(
+        # comment="" is how PostgreSQL removes a comment, so "no comment" can be restored.
+        AlterTable(
+            POSTS,
+            (
+                ModifyColumn(
+                    "title",
+                    "text",
+                    ColumnOpts(comment="Headline"),
+                    ("string", ColumnOpts(comment="")),
+                ),
+            ),
+        ),
+        AlterTable(
+            POSTS,
+            (
+                ModifyColumn(
+                    "title",
+                    "string",
+                    ColumnOpts(comment=""),
+                    ("text", ColumnOpts(comment="Headline")),
+                ),
+            ),
+        ),
+        id="alter-modify-comment-with-the-old-one",
+    ),
+    # Validating only checks rows: there is nothing to undo, and it cannot be un-validated.
+    pytest.param(VALIDATE, Nothing(VALIDATE), id="validate-constraint"),
+    pytest.param(CreateEnum(MOOD), DropEnum(MOOD), id="create-enum"),
+    # The values are known, so the type comes back as it was.
+    pytest.param(DropEnum(MOOD), CreateEnum(MOOD), id="drop-enum-with-values"),
+    pytest.param(
+        RenameEnum(EnumType("mood", prefix="app"), "feeling"),
+        RenameEnum(EnumType("feeling", prefix="app"), "mood"),
+        id="rename-enum",
+    ),
+    pytest.param(
+        RenameEnumValue(EnumType("mood"), "sad", "blue"),
+        RenameEnumValue(EnumType("mood"), "blue", "sad"),
+        id="rename-enum-value",
+    ),
 ]
 
 
@@ -141,7 +203,9 @@ def test_reverse(command: object, inverse: object) -> None:
 
 
 SELF_INVERSE_KINDS = [
-    p for p in REVERSIBLE if p.id.startswith(("rename", "execute", "alter", "drop-index"))
+    p
+    for p in REVERSIBLE
+    if p.id.startswith(("rename", "execute", "alter", "drop-index", "drop-enum", "validate"))
 ]
 
 
@@ -226,6 +290,56 @@ IRREVERSIBLE: list[Any] = [
 ]
 
 
+IRREVERSIBLE += [
+    pytest.param(
+        # PostgreSQL keeps no earlier comment to restore (Ecto would set this one again).
+        AlterTable(Table("posts", comment="Blog posts"), (AddColumn("views", "integer"),)),
+        [
+            'alter(table("posts")): the table comment it sets cannot be restored',
+            'execute("COMMENT ON TABLE posts IS \'...\'", "COMMENT ON TABLE posts IS NULL")',
+        ],
+        id="alter-setting-a-table-comment",
+    ),
+    pytest.param(
+        AlterTable(
+            POSTS,
+            (
+                ModifyColumn(
+                    "title", "text", ColumnOpts(comment="Headline"), ("string", ColumnOpts())
+                ),
+            ),
+        ),
+        ['modify("title")', 'give from_ the old comment ("" for none)'],
+        id="modify-setting-a-comment-without-the-old-one",
+    ),
+    pytest.param(
+        DropEnum(EnumType("mood")),
+        ['drop(enum("mood"))', 'give drop() the values, e.g. drop(enum("mood", ["happy", "sad"]))'],
+        id="drop-enum-without-values",
+    ),
+    pytest.param(
+        # CASCADE dropped the columns using the type too; recreating the type brings none back.
+        DropEnum(MOOD, mode="cascade"),
+        ['drop(enum("mood"))'],
+        id="drop-enum-cascade",
+    ),
+    pytest.param(
+        # It may have dropped nothing, and there is no CREATE TYPE IF NOT EXISTS.
+        DropEnum(MOOD, if_exists=True),
+        ['drop_if_exists(enum("mood"))'],
+        id="drop-enum-if-exists",
+    ),
+    pytest.param(
+        AddEnumValue(EnumType("mood"), "meh"),
+        [
+            "add_enum_value(\"mood\", 'meh'): PostgreSQL cannot remove a value from an enum "
+            "type, so a down() has to recreate the type without it: define up() and down()"
+        ],
+        id="add-enum-value",
+    ),
+]
+
+
 @pytest.mark.parametrize(("command", "names"), IRREVERSIBLE)
 def test_irreversible_commands_raise_naming_the_command_and_the_fix(
     command: object, names: list[str]
@@ -246,6 +360,21 @@ def test_remove_if_exists_is_not_told_to_add_a_type() -> None:
     with pytest.raises(IrreversibleMigrationError) as err:
         reverse_all([command])
     assert "give remove() the column type" not in str(err.value)
+
+
+def test_only_a_plain_drop_of_a_known_enum_gets_the_values_hint() -> None:
+    with pytest.raises(IrreversibleMigrationError) as err:
+        reverse_all([DropEnum(EnumType("mood"), mode="cascade")])
+    assert "give drop() the values" not in str(err.value)
+
+
+def test_a_rolled_back_validation_runs_nothing_and_the_rest_is_undone() -> None:
+    recorded = [CreateConstraint(PRICE_CHECK), VALIDATE, CreateEnum(MOOD)]
+    assert reverse_all(recorded) == [
+        DropEnum(MOOD),
+        Nothing(VALIDATE),
+        DropConstraint(PRICE_CHECK),
+    ]
 
 
 def test_irreversible_is_a_migration_definition_error() -> None:

@@ -14,24 +14,31 @@ from typing import Any, ClassVar
 from whimbrel.dialects.base import Dialect, compiles
 from whimbrel.dsl.commands import (
     AddColumn,
+    AddEnumValue,
     AlterTable,
     ColumnChange,
     CreateConstraint,
+    CreateEnum,
     CreateIndex,
     CreateTable,
     DropConstraint,
+    DropEnum,
     DropIndex,
     DropTable,
     ModifyColumn,
     RemoveColumn,
     RenameColumn,
+    RenameEnum,
+    RenameEnumValue,
     RenameIndex,
     RenameTable,
+    ValidateConstraint,
 )
 from whimbrel.dsl.objects import (
     ArrayType,
     ColumnOpts,
     ColumnType,
+    EnumType,
     Index,
     IndexColumn,
     Reference,
@@ -40,6 +47,8 @@ from whimbrel.dsl.objects import (
 )
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Index options that are already a clause; anything else is a storage-parameter list.
+_INDEX_CLAUSE = re.compile(r"^\s*(WITH|TABLESPACE)\b", re.IGNORECASE)
 
 ON_DELETE_SQL = {
     "nothing": "",
@@ -319,9 +328,15 @@ class PostgresDialect(Dialect):
         sql += f" INCLUDE ({self.quote_all(i.include)})" if i.include else ""
         if i.nulls_distinct is not None:
             sql += " NULLS DISTINCT" if i.nulls_distinct else " NULLS NOT DISTINCT"
-        sql += f" {i.options}" if i.options else ""
+        sql += self.index_options(i.options) if i.options else ""
         sql += f" WHERE {i.where}" if i.where else ""
         return [sql, *self._index_comment(i)]
+
+    @staticmethod
+    def index_options(options: str) -> str:
+        """Ecto's ``options: "fillfactor = 70"`` is ``WITH (fillfactor = 70)``; a whole
+        clause (``WITH (...)``, ``TABLESPACE t``) is used as written."""
+        return f" {options}" if _INDEX_CLAUSE.match(options) else f" WITH ({options})"
 
     def _index_comment(self, i: Index) -> list[str]:
         if i.comment is None:
@@ -362,6 +377,55 @@ class PostgresDialect(Dialect):
         exists = "IF EXISTS " if c.if_exists else ""
         table = self.qualified(k.table, k.prefix)
         return [f"ALTER TABLE {table} DROP CONSTRAINT {exists}{self.quote(k.name)}{_mode(c.mode)}"]
+
+    @compiles(ValidateConstraint)
+    def _validate_constraint(self, c: ValidateConstraint) -> list[str]:
+        k = c.constraint
+        table = self.qualified(k.table, k.prefix)
+        return [f"ALTER TABLE {table} VALIDATE CONSTRAINT {self.quote(k.name)}"]
+
+    # -- enum types -------------------------------------------------------------------
+
+    def _type_name(self, e: EnumType) -> str:
+        return self.qualified(e.name, e.prefix)
+
+    @compiles(CreateEnum)
+    def _create_enum(self, c: CreateEnum) -> list[str]:
+        e = c.enum
+        values = ", ".join(self.string(v) for v in e.values)
+        sql = [f"CREATE TYPE {self._type_name(e)} AS ENUM ({values})"]
+        if e.comment is not None:
+            sql.append(f"COMMENT ON TYPE {self._type_name(e)} IS {self.string(e.comment)}")
+        return sql
+
+    @compiles(DropEnum)
+    def _drop_enum(self, c: DropEnum) -> list[str]:
+        exists = "IF EXISTS " if c.if_exists else ""
+        return [f"DROP TYPE {exists}{self._type_name(c.enum)}{_mode(c.mode)}"]
+
+    @compiles(RenameEnum)
+    def _rename_enum(self, c: RenameEnum) -> list[str]:
+        return [f"ALTER TYPE {self._type_name(c.enum)} RENAME TO {self.quote(c.to)}"]
+
+    @compiles(AddEnumValue)
+    def _add_enum_value(self, c: AddEnumValue) -> list[str]:
+        # PostgreSQL 12+ runs this inside a transaction, but the new value cannot be
+        # used (inserted, compared) until the transaction commits.
+        sql = f"ALTER TYPE {self._type_name(c.enum)} ADD VALUE "
+        sql += "IF NOT EXISTS " if c.if_not_exists else ""
+        sql += self.string(c.value)
+        if c.before is not None:
+            sql += f" BEFORE {self.string(c.before)}"
+        if c.after is not None:
+            sql += f" AFTER {self.string(c.after)}"
+        return [sql]
+
+    @compiles(RenameEnumValue)
+    def _rename_enum_value(self, c: RenameEnumValue) -> list[str]:
+        return [
+            f"ALTER TYPE {self._type_name(c.enum)} RENAME VALUE "
+            f"{self.string(c.value)} TO {self.string(c.to)}"
+        ]
 
 
 def _mode(mode: str) -> str:

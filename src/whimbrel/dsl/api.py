@@ -2,7 +2,9 @@
 
 Constructors (``table``, ``index``, ``references`` ...) build data; commands
 (``create``, ``alter``, ``drop`` ...) record it. Nothing touches the database
-while these functions run. Example::
+while these functions run. The column changes used inside blocks live in
+``whimbrel.dsl.columns`` and the PostgreSQL enum commands in
+``whimbrel.dsl.enums``; ``whimbrel.migration`` exports all three. Example::
 
     def change():
         with create(table("posts")):
@@ -14,36 +16,42 @@ while these functions run. Example::
 
 from __future__ import annotations
 
-import difflib
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
-from typing import Any, TypeVar, overload
+from collections.abc import Sequence
+from typing import Any, overload
 
 from whimbrel.dsl import recorder as _rec
+from whimbrel.dsl.checks import check_choice as _check_choice
+from whimbrel.dsl.checks import check_name as _check_name
+from whimbrel.dsl.checks import check_prefix as _check_prefix
+from whimbrel.dsl.checks import check_type as _check_type
+from whimbrel.dsl.checks import checked as _checked
+from whimbrel.dsl.checks import column_opts
+from whimbrel.dsl.checks import fail as _fail
 from whimbrel.dsl.commands import (
     AddColumn,
     AlterTable,
     CreateConstraint,
+    CreateEnum,
     CreateIndex,
     CreateTable,
     DropConstraint,
+    DropEnum,
     DropIndex,
     DropTable,
     Execute,
     ExecuteFile,
-    ModifyColumn,
-    RemoveColumn,
     RenameColumn,
+    RenameEnum,
     RenameIndex,
     RenameTable,
     Runnable,
+    ValidateConstraint,
 )
 from whimbrel.dsl.objects import (
     ArrayType,
-    ColumnOpts,
     ColumnType,
     Constraint,
+    EnumType,
     Fragment,
     Index,
     IndexColumn,
@@ -53,88 +61,12 @@ from whimbrel.dsl.objects import (
     default_index_name,
 )
 from whimbrel.dsl.recorder import Block
-from whimbrel.errors import MigrationDefinitionError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 ON_DELETE = ("nothing", "delete_all", "nilify_all", "default_all", "restrict")
 ON_DELETE_WITH_COLUMNS = ("nilify", "default")
 ON_UPDATE = ("nothing", "update_all", "nilify_all", "restrict")
 MATCH = ("simple", "partial", "full")
 DROP_MODES = ("restrict", "cascade")
-COLUMN_OPTIONS = tuple(ColumnOpts.__dataclass_fields__)
-
-
-def _fail(message: str) -> MigrationDefinitionError:
-    return MigrationDefinitionError(message)
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _checked(fn: F) -> F:
-    """Turn Python's "unexpected keyword argument" into a DSL error with the fix."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TypeError as exc:
-            if exc.__traceback__ is None or exc.__traceback__.tb_next is not None:
-                raise  # raised deeper down, not by the call itself
-            params = fn.__code__.co_varnames[
-                : fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount
-            ]
-            unknown = [k for k in kwargs if k not in params]
-            hint = "".join(f"unknown option {k!r}{_did_you_mean(k, params)}; " for k in unknown)
-            raise _fail(
-                f"{fn.__name__}(): {hint or str(exc).removeprefix(fn.__name__ + '() ') + '; '}"
-                f"accepted: {', '.join(p for p in params if p not in ('args', 'kwargs'))}"
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-# --- types and values -------------------------------------------------------------
-
-
-def _check_type(command: str, type_: object) -> ColumnType:
-    if isinstance(type_, ArrayType | Reference):
-        return type_
-    if not isinstance(type_, str) or not type_.strip():
-        raise _fail(
-            f'{command}: column type must be a type name such as "string" or "integer", '
-            f"array(...) or references(...), got {type_!r}"
-        )
-    if type_ == "datetime":
-        raise _fail(
-            f'{command}: the type "datetime" is ambiguous: use "utc_datetime" or '
-            '"naive_datetime" (add "_usec" for microseconds)'
-        )
-    return type_
-
-
-_DEFAULT_TYPES = (str, bool, int, float, Decimal, list, dict, Fragment, type(None))
-
-
-def column_opts(command: str, opts: dict[str, Any]) -> ColumnOpts:
-    """Validate column options and build ``ColumnOpts``."""
-    for key in opts:
-        if key not in COLUMN_OPTIONS:
-            raise _fail(
-                f"{command}: unknown option {key!r}{_did_you_mean(key, COLUMN_OPTIONS)}; "
-                f"column options are: {', '.join(COLUMN_OPTIONS)}"
-            )
-    if "scale" in opts and opts.get("precision") is None:
-        raise _fail(f"{command}: scale={opts['scale']} needs precision=: add precision=<digits>")
-    if "default" in opts and not isinstance(opts["default"], _DEFAULT_TYPES):
-        raise _fail(
-            f"{command}: default={opts['default']!r} is not a SQL value: use a string, "
-            'number, bool, None, list, dict or fragment("sql")'
-        )
-    return ColumnOpts(**opts)
 
 
 @_checked
@@ -215,8 +147,7 @@ def _primary_key(spec: dict[str, Any]) -> PrimaryKey:
 
 
 def _defaults() -> _rec.DslDefaults:
-    recorder = _rec.current_or_none()
-    return recorder.defaults if recorder is not None else _rec.DslDefaults()
+    return _rec.current_defaults()
 
 
 @_checked
@@ -242,8 +173,9 @@ def index(
     variants. Options: ``unique``, ``concurrently`` (PostgreSQL; needs
     ``disable_ddl_transaction = True``), ``using`` (gin, gist, brin, hash),
     ``where`` (partial index), ``include``, ``nulls_distinct`` (PostgreSQL 15+,
-    unique indexes only), ``only``, ``prefix``, ``comment``, ``options`` (raw
-    text such as ``WITH (fillfactor = 70)``).
+    unique indexes only), ``only``, ``prefix``, ``comment``, ``options``
+    (storage parameters: ``"fillfactor = 70"`` becomes ``WITH (fillfactor = 70)``
+    as in Ecto; text starting with ``WITH`` or ``TABLESPACE`` is used verbatim).
     """
     cols = tuple([columns] if isinstance(columns, str | IndexColumn) else columns)
     if not cols and name is None:
@@ -337,15 +269,6 @@ def references(
     )
 
 
-def _check_choice(where: str, option: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise _fail(
-            f"{where}: unknown {option} {value!r}{_did_you_mean(str(value), choices)}; "
-            f"use one of: {', '.join(choices)}"
-        )
-    return value
-
-
 def _check_on_delete(table: str, value: Any) -> Any:
     if isinstance(value, tuple | list) and len(value) == 2 and value[0] in ON_DELETE_WITH_COLUMNS:
         return (value[0], tuple(value[1]))
@@ -373,17 +296,42 @@ def _with_key(t: Table) -> tuple[AddColumn, ...]:
     return (AddColumn(key.name, key.type, key.opts),)
 
 
+def _label(obj: object) -> str:
+    """``table("posts")``, ``index("posts", name="i")``... for error messages."""
+    match obj:
+        case Table(name=n):
+            return f'table("{n}")'
+        case Index(table=t, name=n):
+            return f'index("{t}", name="{n}")'
+        case Constraint(table=t, name=n):
+            return f'constraint("{t}", "{n}")'
+        case EnumType(name=n):
+            return f'enum("{n}")'
+    return repr(obj)
+
+
+def _in_prefix(command: str, obj: Table | Index | Constraint | EnumType) -> None:
+    _check_prefix(f"{command}({_label(obj)})", obj.prefix)
+
+
 # Overloads: `with create(table(...)):` type-checks, as create() of a table returns its block.
 @overload
 def create(obj: Table) -> Block: ...
 @overload
-def create(obj: Index | Constraint) -> None: ...
-def create(obj: Table | Index | Constraint) -> Block | None:
-    """Create a table (optionally ``with`` a block of columns), an index or a constraint.
+def create(obj: Index | Constraint | EnumType) -> None: ...
+def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
+    """Create a table (optionally ``with`` a block of columns), an index, a constraint
+    or a PostgreSQL enum type.
 
-    ``create(table("t"))`` alone makes a table holding only its key.
+    ``create(table("t"))`` alone makes a table holding only its key;
+    ``create(enum("mood", ["happy", "sad"]))`` makes ``CREATE TYPE ... AS ENUM``.
     """
     rec = _rec.current()
+    if not isinstance(obj, Table | Index | Constraint | EnumType):
+        raise _fail(
+            f"create() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
+        )
+    _in_prefix("create", obj)
     if isinstance(obj, Table):
         return rec.open_block(CreateTable(obj, _with_key(obj)))
     if isinstance(obj, Index):
@@ -396,7 +344,12 @@ def create(obj: Table | Index | Constraint) -> Block | None:
             )
         rec.record(CreateConstraint(obj))
     else:
-        raise _fail(f"create() takes table(...), index(...) or constraint(...), got {obj!r}")
+        if not obj.values:
+            raise _fail(
+                f'create(enum("{obj.name}")): give the values, '
+                f'e.g. enum("{obj.name}", ["happy", "sad"])'
+            )
+        rec.record(CreateEnum(obj))
     return None
 
 
@@ -408,19 +361,22 @@ def create_if_not_exists(obj: Table | Index) -> Block | None:
     """Like ``create``, with ``IF NOT EXISTS``; irreversible for tables only if dropped."""
     rec = _rec.current()
     if isinstance(obj, Table):
+        _in_prefix("create_if_not_exists", obj)
         return rec.open_block(CreateTable(obj, _with_key(obj), if_not_exists=True))
     if isinstance(obj, Index):
+        _in_prefix("create_if_not_exists", obj)
         rec.record(CreateIndex(obj, if_not_exists=True))
         return None
     raise _fail(
         f"create_if_not_exists() takes table(...) or index(...), got {obj!r}; "
-        "PostgreSQL has no IF NOT EXISTS for constraints"
+        "PostgreSQL has no IF NOT EXISTS for constraints or enum types: use create()"
     )
 
 
 def alter(obj: Table) -> Block:
     """Change a table: ``with alter(table("posts")): add(...); modify(...); remove(...)``."""
     t = _table_or_fail("alter", obj)
+    _in_prefix("alter", t)
     return _rec.current().open_block(AlterTable(t))
 
 
@@ -428,6 +384,11 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
     name = "drop_if_exists" if if_exists else "drop"
     _check_choice(f"{name}()", "mode", mode, DROP_MODES)
     rec = _rec.current()
+    if not isinstance(obj, Table | Index | Constraint | EnumType):
+        raise _fail(
+            f"{name}() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
+        )
+    _in_prefix(name, obj)
     if isinstance(obj, Table):
         rec.record(DropTable(obj, mode, if_exists))
     elif isinstance(obj, Index):
@@ -435,38 +396,79 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
     elif isinstance(obj, Constraint):
         rec.record(DropConstraint(obj, mode, if_exists))
     else:
-        raise _fail(f"{name}() takes table(...), index(...) or constraint(...), got {obj!r}")
+        rec.record(DropEnum(obj, mode, if_exists))
 
 
-def drop(obj: Table | Index | Constraint, mode: str = "restrict") -> None:
-    """Drop a table, index or constraint; ``mode="cascade"`` drops dependents too."""
+def drop(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+    """Drop a table, index, constraint or enum type; ``mode="cascade"`` drops dependents too.
+
+    Reversible for indexes, and for enums whose values are given
+    (``drop(enum("mood", ["happy", "sad"]))``) and that are not cascaded.
+    """
     _drop(obj, mode, False)
 
 
-def drop_if_exists(obj: Table | Index | Constraint, mode: str = "restrict") -> None:
-    """Drop a table, index or constraint when it exists."""
+def drop_if_exists(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+    """Drop a table, index, constraint or enum type when it exists."""
     _drop(obj, mode, True)
 
 
-def rename(obj: Table | Index, column: str | None = None, *, to: Table | str) -> None:
-    """Rename a table, a column or an index.
+def rename(obj: Table | Index | EnumType, column: str | None = None, *, to: Table | str) -> None:
+    """Rename a table, a column, an index or an enum type.
 
     ``rename(table("posts"), to=table("articles"))``,
     ``rename(table("posts"), "title", to="subject")``,
-    ``rename(index("posts", name="old"), to="new")``.
+    ``rename(index("posts", name="old"), to="new")``,
+    ``rename(enum("mood"), to="feeling")``.
     """
     rec = _rec.current()
+    if isinstance(obj, Table | Index | EnumType):
+        _in_prefix("rename", obj)
     if isinstance(obj, Table) and column is not None and isinstance(to, str):
         rec.record(RenameColumn(obj, column, to))
     elif isinstance(obj, Table) and column is None and isinstance(to, Table):
+        _in_prefix("rename", to)
+        if (to.prefix or rec.prefix) != (obj.prefix or rec.prefix):
+            raise _fail(
+                f"rename({_label(obj)}, to={_label(to)}): a rename cannot move a table to "
+                f'schema "{to.prefix}": give both tables the same prefix, and move it with '
+                f"execute('ALTER TABLE ... SET SCHEMA \"{to.prefix}\"', ...)"
+            )
         rec.record(RenameTable(obj, to))
     elif isinstance(obj, Index) and column is None and isinstance(to, str):
         rec.record(RenameIndex(obj, to))
+    elif isinstance(obj, EnumType) and column is None and isinstance(to, str):
+        rec.record(RenameEnum(obj, to))
     else:
         raise _fail(
             "rename() takes rename(table(old), to=table(new)), "
-            "rename(table(t), old_column, to=new_column) or rename(index(...), to=new_name)"
+            "rename(table(t), old_column, to=new_column), rename(index(...), to=new_name) "
+            "or rename(enum(old), to=new_name)"
         )
+
+
+@_checked
+def validate_constraint(table: str, name: str, prefix: str | None = None) -> None:
+    """Check the existing rows against a constraint added with ``validate=False``.
+
+    ``ALTER TABLE ... VALIDATE CONSTRAINT`` scans the table under a lock that
+    still lets rows be read and written, so the usual safe sequence is: add
+    the check or foreign key ``NOT VALID`` (instant), then validate it in a
+    later migration. Works for check constraints and foreign keys::
+
+        create(constraint("products", "price_positive", check="price > 0", validate=False))
+        ...
+        validate_constraint("products", "price_positive")
+
+    Reversing it does nothing: a validated constraint cannot be made ``NOT
+    VALID`` again, and nothing needs undoing (Ecto has no such command; it
+    needs ``execute``).
+    """
+    where = f'validate_constraint("{table}", "{name}")'
+    _check_name(where, "table", table)
+    _check_name(where, "name", name)
+    _check_prefix(where, prefix)
+    _rec.current().record(ValidateConstraint(Constraint(table, name, prefix=prefix)))
 
 
 def _runnable(what: str, value: object) -> Runnable:
@@ -494,97 +496,6 @@ def flush() -> None:
     _rec.current().flush()
 
 
-# --- column changes ------------------------------------------------------------------
-
-
-def add(column: str, type: ColumnType, **opts: Any) -> None:  # noqa: A002
-    """Add a column (inside ``create`` or ``alter``).
-
-    Options: ``null``, ``default``, ``size``, ``precision``, ``scale``,
-    ``primary_key``, ``comment``, ``collation``, ``generated``,
-    ``start_value``/``increment`` (identity), ``after`` (MySQL).
-    """
-    command = f'add("{column}")'
-    change = AddColumn(column, _check_type(command, type), column_opts(command, opts))
-    _rec.current().change(change, allowed_in=("create", "alter"))
-
-
-def add_if_not_exists(column: str, type: ColumnType, **opts: Any) -> None:  # noqa: A002
-    """Add a column unless it exists (inside ``alter``); irreversible."""
-    command = f'add_if_not_exists("{column}")'
-    change = AddColumn(column, _check_type(command, type), column_opts(command, opts), True)
-    _rec.current().change(change, allowed_in=("alter",))
-
-
-def modify(column: str, type: ColumnType, from_: Any = None, **opts: Any) -> None:  # noqa: A002
-    """Change a column's type and options (inside ``alter``).
-
-    ``from_=old_type`` or ``from_=(old_type, {old options})`` makes it reversible.
-    """
-    command = f'modify("{column}")'
-    before = None
-    if from_ is not None:
-        old_type, old_opts = from_ if isinstance(from_, tuple) else (from_, {})
-        before = (_check_type(command, old_type), column_opts(command + " from_", dict(old_opts)))
-    change = ModifyColumn(column, _check_type(command, type), column_opts(command, opts), before)
-    _rec.current().change(change, allowed_in=("alter",))
-
-
-def remove(column: str, type: ColumnType | None = None, **opts: Any) -> None:  # noqa: A002
-    """Drop a column (inside ``alter``); with its type it can be reversed."""
-    command = f'remove("{column}")'
-    type_ = None if type is None else _check_type(command, type)
-    change = RemoveColumn(column, type_, column_opts(command, opts))
-    _rec.current().change(change, allowed_in=("alter",))
-
-
-def remove_if_exists(column: str, type: ColumnType | None = None) -> None:  # noqa: A002
-    """Drop a column when it exists (inside ``alter``); irreversible."""
-    command = f'remove_if_exists("{column}")'
-    type_ = None if type is None else _check_type(command, type)
-    _rec.current().change(RemoveColumn(column, type_, if_exists=True), allowed_in=("alter",))
-
-
-_UNSET: Any = object()
-
-
-def timestamps(
-    inserted_at: str | bool = _UNSET,
-    updated_at: str | bool = _UNSET,
-    type: str = _UNSET,  # noqa: A002
-    default: Any = _UNSET,
-    null: bool = _UNSET,
-) -> None:
-    """Add ``inserted_at`` and ``updated_at`` (``naive_datetime``, NOT NULL by default).
-
-    ``inserted_at=False``/``updated_at=False`` skips one; names, ``type``,
-    ``default`` and ``null`` override the project's ``migration_timestamps``.
-    """
-    given = {
-        k: v
-        for k, v in dict(
-            inserted_at=inserted_at, updated_at=updated_at, type=type, default=default, null=null
-        ).items()
-        if v is not _UNSET
-    }
-    if _rec.current().block is None:  # checked here so the error names timestamps(), not add()
-        raise _fail(
-            "timestamps() can only be used inside a block: "
-            'write it under `with create(table("...")):` or `with alter(table("...")):`'
-        )
-    unknown = set(_defaults().timestamps) - {"inserted_at", "updated_at", "type", "default", "null"}
-    if unknown:
-        raise _fail(f"migration_timestamps: unknown keys {sorted(unknown)}")
-    spec = {"inserted_at": "inserted_at", "updated_at": "updated_at", "type": "naive_datetime"}
-    spec |= {"null": False} | _defaults().timestamps | given
-    opts: dict[str, Any] = {"null": spec["null"]}
-    if "default" in spec:
-        opts["default"] = spec["default"]
-    for key in ("inserted_at", "updated_at"):
-        if spec[key] is not False:
-            add(str(spec[key]), spec["type"], **opts)
-
-
 # --- context -------------------------------------------------------------------------
 
 
@@ -608,8 +519,6 @@ def prefix() -> str | None:
 
 
 __all__ = [
-    "add",
-    "add_if_not_exists",
     "alter",
     "array",
     "asc",
@@ -629,14 +538,11 @@ __all__ = [
     "flush",
     "fragment",
     "index",
-    "modify",
     "prefix",
     "references",
-    "remove",
-    "remove_if_exists",
     "rename",
     "repo",
     "table",
-    "timestamps",
     "unique_index",
+    "validate_constraint",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from whimbrel.dsl.objects import ColumnOpts, ColumnType, Constraint, Index, Table
+from whimbrel.dsl.objects import ColumnOpts, ColumnType, Constraint, EnumType, Index, Table
 
 # --- column changes (only inside create/alter blocks) -------------------------
 
@@ -92,6 +92,13 @@ class DropConstraint:
 
 
 @dataclass(frozen=True)
+class ValidateConstraint:
+    """``ALTER TABLE ... VALIDATE CONSTRAINT``: check the rows of a ``NOT VALID`` constraint."""
+
+    constraint: Constraint
+
+
+@dataclass(frozen=True)
 class RenameTable:
     table: Table
     to: Table
@@ -109,6 +116,47 @@ class RenameIndex:
     index: Index
     to: str
 
+
+# --- PostgreSQL enum types ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateEnum:
+    enum: EnumType
+
+
+@dataclass(frozen=True)
+class DropEnum:
+    enum: EnumType
+    mode: str = "restrict"
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class RenameEnum:
+    enum: EnumType
+    to: str
+
+
+@dataclass(frozen=True)
+class AddEnumValue:
+    """``ALTER TYPE ... ADD VALUE``; irreversible, as PostgreSQL cannot drop a value."""
+
+    enum: EnumType
+    value: str
+    before: str | None = None
+    after: str | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class RenameEnumValue:
+    enum: EnumType
+    value: str
+    to: str
+
+
+# --- raw SQL -------------------------------------------------------------------------
 
 #: SQL text, or a callable run at execution time (it may use ``repo()``).
 Runnable = str | Callable[[], Any]
@@ -130,6 +178,17 @@ class ExecuteFile:
     down_path: str | None = None
 
 
+@dataclass(frozen=True)
+class Nothing:
+    """Runs nothing: the rollback of a command that leaves nothing to undo.
+
+    ``validate_constraint()`` only checks existing rows; PostgreSQL cannot
+    mark a constraint ``NOT VALID`` again, and there is no need to.
+    """
+
+    undoes: object
+
+
 Command = (
     CreateTable
     | AlterTable
@@ -141,8 +200,15 @@ Command = (
     | RenameTable
     | RenameColumn
     | RenameIndex
+    | ValidateConstraint
+    | CreateEnum
+    | DropEnum
+    | RenameEnum
+    | AddEnumValue
+    | RenameEnumValue
     | Execute
     | ExecuteFile
+    | Nothing
 )
 
 
@@ -168,6 +234,20 @@ def describe(command: object) -> str:
         case DropConstraint(constraint=c, if_exists=ie):
             verb = "drop_if_exists" if ie else "drop"
             return f'{verb}(constraint("{c.table}", "{c.name}"))'
+        case ValidateConstraint(constraint=c):
+            return f'validate_constraint("{c.table}", "{c.name}")'
+        case CreateEnum(enum=e):
+            return f'create(enum("{e.name}"))'
+        case DropEnum(enum=e, if_exists=ie):
+            return f'{"drop_if_exists" if ie else "drop"}(enum("{e.name}"))'
+        case RenameEnum(enum=e, to=to):
+            return f'rename(enum("{e.name}"), to="{to}")'
+        case AddEnumValue(enum=e, value=v):
+            return f'add_enum_value("{e.name}", {v!r})'
+        case RenameEnumValue(enum=e, value=v, to=to):
+            return f'rename_enum_value("{e.name}", {v!r}, to={to!r})'
+        case Nothing(undoes=undoes):
+            return f"nothing to undo for {describe(undoes)}"
         case RenameTable(table=t, to=to):
             return f'rename(table("{t.name}"), to=table("{to.name}"))'
         case RenameColumn(table=t, column=c, to=to):

@@ -150,6 +150,20 @@ class Constraint:
     prefix: str | None = None
 
 
+@dataclass(frozen=True)
+class EnumType:
+    """A PostgreSQL enum type: ``enum("mood", ["happy", "sad"])``.
+
+    ``values`` may be empty where only the name matters (``drop``, ``rename``);
+    a dropped enum whose values are given can be created again on rollback.
+    """
+
+    name: str
+    values: tuple[str, ...] = ()
+    prefix: str | None = None
+    comment: str | None = None
+
+
 _NON_WORD = re.compile(r"[^\w]")
 
 

@@ -185,6 +185,12 @@ def current_or_none() -> Recorder | None:
     return _current.get()
 
 
+def current_defaults() -> DslDefaults:
+    """The running migration's project defaults; the built-in ones outside a migration."""
+    recorder = _current.get()
+    return recorder.defaults if recorder is not None else DslDefaults()
+
+
 @contextmanager
 def recording(recorder: Recorder) -> Iterator[Recorder]:
     """Make ``recorder`` the target of DSL calls for the duration of the block."""
