@@ -136,7 +136,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(params=selected_backends())
 def db_url(request: pytest.FixtureRequest) -> str:
-    """A fresh database on each backend in $WHIMBREL_TEST_BACKENDS (default sqlite,postgres).
+    """A fresh database on each backend in $WHIMBREL_TEST_BACKENDS (default sqlite,postgres,mysql).
 
     Lets an integration test be written once; the test id says which backend ran.
     """

@@ -30,7 +30,7 @@ FORCE_EMBEDDED_ENV = "WHIMBREL_TEST_FORCE_EMBEDDED"
 BACKENDS_ENV = "WHIMBREL_TEST_BACKENDS"
 
 ALL_BACKENDS = ["sqlite", "postgres", "mysql"]
-DEFAULT_BACKENDS = "sqlite,postgres"
+DEFAULT_BACKENDS = "sqlite,postgres,mysql"
 DB_NAME_PREFIX = "whimbrel_t_"
 
 # A local server either answers at once or is not there; don't stall every run on it.
@@ -61,7 +61,7 @@ def in_ci(env: Mapping[str, str] = os.environ) -> bool:
 
 
 def selected_backends(env: Mapping[str, str] = os.environ) -> list[str]:
-    """Backends that `db_url` runs over: $WHIMBREL_TEST_BACKENDS, default sqlite,postgres."""
+    """Backends that `db_url` runs over: $WHIMBREL_TEST_BACKENDS, default all three."""
     raw = env.get(BACKENDS_ENV, "").strip() or DEFAULT_BACKENDS
     names = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
     unknown = [name for name in names if name not in ALL_BACKENDS]

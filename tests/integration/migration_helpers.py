@@ -30,9 +30,12 @@ from typing import Any
 import psycopg
 
 import whimbrel
+from dbs import MYSQL
 from whimbrel.config import load_config
 
 VERSIONS = "schema_migrations"
+#: The progress journal of a failed migration where DDL is not transactional (MySQL).
+PROGRESS = "schema_migrations_progress"
 CLI_TIMEOUT_S = 120
 HEADER = "from whimbrel.migration import *\n"
 
@@ -172,13 +175,15 @@ def error_text(done: subprocess.CompletedProcess[str]) -> str:
 class Catalog:
     """What the database holds, read straight from its catalog (not through whimbrel).
 
-    ``schema`` is a PostgreSQL schema; None means ``public`` (SQLite has no schemas).
-    A SQLite file that does not exist reads as empty and is not created.
+    ``schema`` is a PostgreSQL schema; None means ``public`` (SQLite has no schemas,
+    and a MySQL/MariaDB catalog is the URL's database). A SQLite file that does not
+    exist reads as empty and is not created.
     """
 
     def __init__(self, url: str):
         self.url = url
         self.sqlite = url.startswith("sqlite:")
+        self.mysql = url.startswith(("mysql:", "mariadb:"))
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.sqlite:
@@ -187,12 +192,37 @@ class Catalog:
                 return []
             with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
                 return list(conn.execute(sql, tuple(params)).fetchall())
+        if self.mysql:
+            with closing(MYSQL.connect(self.url)) as conn, closing(conn.cursor()) as cursor:
+                cursor.execute(sql, tuple(params) or None)
+                return list(cursor.fetchall())
         with psycopg.connect(self.url, autocommit=True) as conn:
             return list(conn.execute(sql, tuple(params)).fetchall())  # type: ignore[arg-type]
+
+    def execute(self, *statements: str) -> None:
+        """Run statements directly (setting up a case), outside whimbrel."""
+        if self.mysql:
+            with closing(MYSQL.connect(self.url)) as conn, closing(conn.cursor()) as cursor:
+                for sql in statements:
+                    cursor.execute(sql)
+        elif self.sqlite:
+            with closing(sqlite3.connect(self.url.split("://", 1)[1][1:])) as lite, lite:
+                for sql in statements:
+                    lite.execute(sql)
+        else:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                for sql in statements:
+                    conn.execute(sql.encode())
 
     def tables(self, schema: str | None = None) -> set[str]:
         if self.sqlite:
             sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            return {r[0] for r in self._rows(sql)}
+        if self.mysql:
+            sql = (
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'"
+            )
             return {r[0] for r in self._rows(sql)}
         sql = (
             "SELECT table_name FROM information_schema.tables "
@@ -201,17 +231,19 @@ class Catalog:
         return {r[0] for r in self._rows(sql, (schema or "public",))}
 
     def user_tables(self, schema: str | None = None) -> set[str]:
-        """Tables other than the versions table."""
-        return self.tables(schema) - {VERSIONS}
+        """Tables other than the versions table and the progress journal (MySQL)."""
+        return self.tables(schema) - {VERSIONS, PROGRESS}
 
     def columns(self, table: str, schema: str | None = None) -> list[str]:
         if self.sqlite:
             return [r[1] for r in self._rows(f'PRAGMA table_info("{table}")')]
         sql = (
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+            "WHERE table_schema = {} AND table_name = %s ORDER BY ordinal_position"
         )
-        return [r[0] for r in self._rows(sql, (schema or "public", table))]
+        if self.mysql:
+            return [r[0] for r in self._rows(sql.format("DATABASE()"), (table,))]
+        return [r[0] for r in self._rows(sql.format("%s"), (schema or "public", table))]
 
     def indexes(self, table: str, schema: str | None = None) -> set[str]:
         """Named indexes of ``table``, without primary keys and SQLite's automatic ones."""
@@ -219,6 +251,12 @@ class Catalog:
             sql = (
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
                 "AND name NOT LIKE 'sqlite_autoindex_%'"
+            )
+            return {r[0] for r in self._rows(sql, (table,))}
+        if self.mysql:
+            sql = (
+                "SELECT DISTINCT index_name FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND table_name = %s AND index_name <> 'PRIMARY'"
             )
             return {r[0] for r in self._rows(sql, (table,))}
         sql = (
@@ -237,7 +275,9 @@ class Catalog:
         if source not in self.tables(schema):
             return None
         qualified = f'"{schema}"."{source}"' if schema else f'"{source}"'
-        return [int(r[0]) for r in self._rows(f'SELECT "version" FROM {qualified} ORDER BY 1')]
+        if self.mysql:
+            qualified = f"`{source}`"
+        return [int(r[0]) for r in self._rows(f"SELECT version FROM {qualified} ORDER BY 1")]
 
     def applied(self, schema: str | None = None) -> list[int]:
         """Applied versions; an absent versions table counts as none."""
@@ -255,3 +295,7 @@ class Catalog:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite:")
+
+
+def is_mysql(url: str) -> bool:
+    return url.startswith(("mysql:", "mariadb:"))

@@ -1,6 +1,7 @@
 """Many processes run ``whimbrel migrate`` at once against one database.
 
-Each must exit 0 and each migration must be applied exactly once, including a
+Each must exit 0 and each migration must be applied exactly once (PostgreSQL's
+advisory lock, MySQL's GET_LOCK, SQLite's file lock), including a
 ``disable_ddl_transaction`` migration that builds an index CONCURRENTLY next to
 the other processes' lock polling (the deadlock of ecto_sql issue #365). A
 data migration inserts one row, so running it twice would show as two rows.
@@ -35,6 +36,16 @@ repo().execute(
     "WHERE application_name = 'whimbrel' AND datname = current_database()"
 )
 """
+# MySQL/MariaDB: the same, from the server's process list (waiters poll GET_LOCK).
+MYSQL_FIRST = """
+with create(table("t")):
+    add("c", "integer")
+execute("SELECT SLEEP(1)")
+repo().execute(
+    "CREATE TABLE overlap AS SELECT count(*) AS sessions FROM information_schema.processlist "
+    "WHERE db = DATABASE()"
+)
+"""
 # SQLite holds its write lock (BEGIN IMMEDIATE) while a Python callable sleeps.
 SQLITE_FIRST = """
 with create(table("t")):
@@ -44,12 +55,12 @@ repo().execute("CREATE TABLE overlap (sessions integer)")
 """
 
 
-def _project(project: Path, *, sqlite: bool, non_transactional: bool = True) -> None:
+def _project(project: Path, first: str, *, non_transactional: bool = True) -> None:
     write_up_down(
         project,
         10,
         "create_t",
-        SQLITE_FIRST if sqlite else PG_FIRST,
+        first,
         'drop(table("overlap"))\ndrop(table("t"))',
     )
     write_change(
@@ -134,7 +145,7 @@ def _assert_each_applied_once(url: str, results: list[tuple[int, str]]) -> None:
 
 
 def test_eight_processes_migrate_one_postgres_database(tmp_path: Path, pg_url: str) -> None:
-    _project(tmp_path, sqlite=False)
+    _project(tmp_path, PG_FIRST)
     results = _run_concurrently(tmp_path, pg_url, processes=8)
     _assert_each_applied_once(pg_url, results)
     catalog = Catalog(pg_url)
@@ -154,7 +165,7 @@ def test_eight_processes_migrate_one_postgres_database(tmp_path: Path, pg_url: s
 
 
 def test_four_processes_migrate_one_sqlite_file(tmp_path: Path, sqlite_url: str) -> None:
-    _project(tmp_path, sqlite=True, non_transactional=False)
+    _project(tmp_path, SQLITE_FIRST, non_transactional=False)
     results = _run_concurrently(tmp_path, sqlite_url, processes=4)
     _assert_each_applied_once(sqlite_url, results)
 
@@ -162,6 +173,15 @@ def test_four_processes_migrate_one_sqlite_file(tmp_path: Path, sqlite_url: str)
 def test_four_processes_sqlite_with_a_non_transactional_migration(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    _project(tmp_path, sqlite=True, non_transactional=True)
+    _project(tmp_path, SQLITE_FIRST, non_transactional=True)
     results = _run_concurrently(tmp_path, sqlite_url, processes=4)
     _assert_each_applied_once(sqlite_url, results)
+
+
+def test_four_processes_migrate_one_mysql_database(tmp_path: Path, mysql_url: str) -> None:
+    _project(tmp_path, MYSQL_FIRST)
+    results = _run_concurrently(tmp_path, mysql_url, processes=4)
+    _assert_each_applied_once(mysql_url, results)
+    catalog = Catalog(mysql_url)
+    assert catalog.scalar("SELECT sessions FROM overlap") > 1
+    assert "schema_migrations_progress" not in catalog.tables()

@@ -3,7 +3,10 @@
 In a transaction (SQLite and PostgreSQL) a failing migration leaves neither its
 DDL nor its version row, while earlier migrations of the same run stay applied.
 Without one (``disable_ddl_transaction``, PostgreSQL) whimbrel reports exactly
-which statements had completed and records no version.
+which statements had completed and records no version. Where DDL is never
+transactional (MySQL/MariaDB, ``backends.WHY``) the same cases assert the
+journal instead: the exact statements that ran, and a re-run that resumes
+after them; a migration changed before that point is refused until repaired.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from backends import has, q
 from migration_helpers import (
+    PROGRESS,
     Catalog,
     error_text,
     migrator,
@@ -41,7 +46,16 @@ def _project(project: Path) -> None:
     write_change(project, 30, "third", 'create(table("third"))')
 
 
-def test_failing_migration_is_rolled_back_with_its_version_row(tmp_path: Path, db_url: str) -> None:
+def _second_statements(url: str) -> list[str]:
+    """What migration 20 runs before its failing statement, on a journaling database."""
+    return [
+        f"CREATE TABLE {q(url, 'second')} (`id` bigint unsigned not null auto_increment, "
+        "`c` integer, PRIMARY KEY (`id`)) ENGINE = InnoDB",
+        f"CREATE INDEX {q(url, 'second_c_index')} ON {q(url, 'second')} (`c`)",
+    ]
+
+
+def test_failing_migration_leaves_nothing_half_done(tmp_path: Path, db_url: str) -> None:
     _project(tmp_path)
     catalog = Catalog(db_url)
     with migrator(tmp_path, db_url) as m:
@@ -49,23 +63,30 @@ def test_failing_migration_is_rolled_back_with_its_version_row(tmp_path: Path, d
             m.up()
         error = caught.value
         assert error.version == 20
-        assert error.rolled_back is True
         assert error.statement is not None and BAD_SQL in error.statement
-        assert "20_second" in str(error) and "rolled back" in str(error)
-
+        assert "20_second" in str(error)
         assert catalog.versions() == [10]
-        assert catalog.user_tables() == {"first"}
+        if has(db_url, "transactional_ddl"):
+            assert error.rolled_back is True and "rolled back" in str(error)
+            assert catalog.user_tables() == {"first"}
+        else:  # the statements before the failure stay, and are journaled
+            assert error.rolled_back is False
+            assert error.statements_run == _second_statements(db_url)
+            assert catalog.user_tables() == {"first", "second"}
+            assert PROGRESS in catalog.tables()
 
-        # The same migrator (and connection) carries on once the file is fixed.
+        # The same migrator (and connection) carries on once the file is fixed; without
+        # transactions it resumes after the statements that ran (repeating them would fail).
         _fix(tmp_path)
         assert m.up() == [20, 30]
     assert catalog.versions() == [10, 20, 30]
     assert catalog.indexes("second") == {"second_c_index"}
+    assert PROGRESS not in catalog.tables()  # no migration is half-done any more
 
 
-def _fix(project: Path) -> None:
-    path = project / "migrations" / "20_second.py"
-    path.write_text(path.read_text().replace(BAD_SQL, "SELECT 1"))
+def _fix(project: Path, name: str = "20_second.py", new: str = "SELECT 1") -> None:
+    path = project / "migrations" / name
+    path.write_text(path.read_text().replace(BAD_SQL, new))
 
 
 def test_failing_migration_via_cli_exits_1(tmp_path: Path, db_url: str) -> None:
@@ -74,13 +95,19 @@ def test_failing_migration_via_cli_exits_1(tmp_path: Path, db_url: str) -> None:
     assert done.returncode == 1, done.stderr
     error = error_text(done)
     assert "20_second" in error and "no_such_table_anywhere" in error
-    assert "nothing was applied" in error
     catalog = Catalog(db_url)
     assert catalog.versions() == [10]
-    assert catalog.user_tables() == {"first"}
+    if has(db_url, "transactional_ddl"):
+        assert "nothing was applied" in error
+        assert catalog.user_tables() == {"first"}
+    else:
+        first, second = _second_statements(db_url)
+        assert f"1. {first}" in error and f"2. {second}" in error and "3." not in error
+        assert "resumes at statement 3" in error and f"DELETE FROM `{PROGRESS}`" in error
+        assert catalog.user_tables() == {"first", "second"}
 
 
-def test_failing_rollback_is_rolled_back(tmp_path: Path, db_url: str) -> None:
+def test_failing_rollback_leaves_nothing_half_done(tmp_path: Path, db_url: str) -> None:
     write_change(tmp_path, 10, "first", 'create(table("first"))')
     # down() drops the table, then fails: the drop must be undone with it.
     write_up_down(
@@ -93,10 +120,49 @@ def test_failing_rollback_is_rolled_back(tmp_path: Path, db_url: str) -> None:
     catalog = Catalog(db_url)
     with migrator(tmp_path, db_url) as m:
         m.up()
-        with pytest.raises(MigrationFailedError):
+        with pytest.raises(MigrationFailedError) as caught:
             m.down(all=True)
-    assert catalog.versions() == [10, 20]
-    assert catalog.user_tables() == {"first", "second"}
+        assert catalog.versions() == [10, 20]
+        if has(db_url, "transactional_ddl"):
+            assert catalog.user_tables() == {"first", "second"}
+        else:
+            assert caught.value.statements_run == [f"DROP TABLE {q(db_url, 'second')}"]
+            assert catalog.user_tables() == {"first"}
+            _fix(tmp_path)
+            assert m.down(all=True) == [20, 10]  # the DROP is not repeated
+            assert catalog.versions() == []
+
+
+def test_a_migration_changed_after_a_partial_failure_is_refused_until_repaired(
+    tmp_path: Path, db_url: str
+) -> None:
+    if has(db_url, "transactional_ddl"):
+        pytest.skip("a failed migration was rolled back: there is nothing to resume")
+    _project(tmp_path)
+    catalog = Catalog(db_url)
+    with migrator(tmp_path, db_url) as m:
+        with pytest.raises(MigrationFailedError):
+            m.up()
+        # Editing a statement that already ran: resuming would be a guess.
+        path = tmp_path / "migrations" / "20_second.py"
+        path.write_text(path.read_text().replace('add("c", "integer")', 'add("c", "bigint")'))
+        _fix(tmp_path)
+        with pytest.raises(MigrationFailedError) as caught:
+            m.up()
+        message = str(caught.value)
+        assert "changed since an earlier attempt failed part-way" in message
+        assert "statement 1 ran as" in message and "`c` integer" in message
+        assert "`c` bigint" in message
+        repair = f"DELETE FROM `{PROGRESS}` WHERE `version` = 20 AND `direction` = 'up'"
+        assert repair in message
+        assert caught.value.statements_run == _second_statements(db_url)
+        assert catalog.versions() == [10]
+
+        # The manual repair the message describes: undo what ran, forget the attempt.
+        catalog.execute("DROP TABLE second", repair)
+        assert m.up() == [20, 30]
+    assert catalog.versions() == [10, 20, 30]
+    assert catalog.columns("second") == ["id", "c"]
 
 
 def _non_transactional_project(project: Path) -> None:

@@ -67,7 +67,7 @@ def test_database_names_are_unique_and_safe() -> None:
 
 
 def test_selected_backends_parsing() -> None:
-    assert selected_backends({}) == ["sqlite", "postgres"]
+    assert selected_backends({}) == ["sqlite", "postgres", "mysql"]
     assert selected_backends({"WHIMBREL_TEST_BACKENDS": " mysql, sqlite,mysql "}) == [
         "mysql",
         "sqlite",

@@ -2,44 +2,42 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from backends import backend, q
 from migration_helpers import (
     Catalog,
     error_text,
-    is_sqlite,
     migrator,
     run_cli,
     write_config,
     write_table_migrations,
 )
 
+from dbs import MYSQL
 from whimbrel.adapters.base import Adapter
 from whimbrel.errors import LockTimeoutError
 
 
 def test_takes_over_a_versions_table_written_by_ecto(tmp_path: Path, db_url: str) -> None:
-    """Ecto's schema_migrations(version bigint PRIMARY KEY, inserted_at timestamp(0))."""
+    """Ecto's schema_migrations(version bigint PRIMARY KEY, inserted_at timestamp(0)).
+
+    Ecto's MySQL adapter writes ``inserted_at`` as ``datetime``.
+    """
     write_table_migrations(tmp_path, [10, 20])
-    ecto = [
-        'CREATE TABLE "schema_migrations" '
-        '("version" bigint PRIMARY KEY, "inserted_at" timestamp(0))',
-        'CREATE TABLE "t10" ("id" integer)',
-        "INSERT INTO \"schema_migrations\" VALUES (10, '2020-01-01 00:00:00')",
-    ]
-    if is_sqlite(db_url):
-        with closing(sqlite3.connect(db_url.split("://", 1)[1][1:])) as lite, lite:
-            for statement in ecto:
-                lite.execute(statement)
-    else:
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            for statement in ecto:
-                conn.execute(statement.encode())
+    versions, timestamp = q(db_url, "schema_migrations"), "timestamp(0)"
+    if backend(db_url) == "mysql":
+        timestamp = "datetime"
+    Catalog(db_url).execute(
+        f"CREATE TABLE {versions} ({q(db_url, 'version')} bigint PRIMARY KEY, "
+        f"{q(db_url, 'inserted_at')} {timestamp})",
+        f"CREATE TABLE {q(db_url, 't10')} ({q(db_url, 'id')} integer)",
+        f"INSERT INTO {versions} VALUES (10, '2020-01-01 00:00:00')",
+    )
     with migrator(tmp_path, db_url) as m:
         assert [(s.status, s.version) for s in m.status()] == [("up", 10), ("down", 20)]
         assert m.up() == [20]
@@ -76,3 +74,20 @@ def test_a_held_lock_makes_migrate_wait_then_give_up(tmp_path: Path, pg_url: str
     done = run_cli(tmp_path, pg_url, "migrate")
     assert done.returncode == 0, done.stderr
     assert Catalog(pg_url).versions() == [10]
+
+
+def test_a_held_mysql_lock_makes_migrate_wait_then_give_up(tmp_path: Path, mysql_url: str) -> None:
+    """Another session holds whimbrel's GET_LOCK: nothing runs until it is released."""
+    write_table_migrations(tmp_path, [10])
+    name = f"whimbrel:{urlsplit(mysql_url).path.lstrip('/')}::schema_migrations"
+    with closing(MYSQL.connect(mysql_url)) as holder, closing(holder.cursor()) as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", (name,))
+        assert cursor.fetchone() == (1,)
+        with migrator(tmp_path, mysql_url, migration_lock_wait=0.5) as m:
+            with pytest.raises(LockTimeoutError, match="migration_lock_wait"):
+                m.up()
+        assert Catalog(mysql_url).versions() is None
+    # The holder's session ended: the lock is free again, and whimbrel gives it back.
+    with migrator(tmp_path, mysql_url) as m:
+        assert m.up() == [10]
+        assert Catalog(mysql_url).scalar(f"SELECT IS_USED_LOCK('{name}')") is None

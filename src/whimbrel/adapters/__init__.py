@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "postgresql": "whimbrel.adapters.postgres:PostgresAdapter",
     "postgres": "whimbrel.adapters.postgres:PostgresAdapter",
     "sqlite": "whimbrel.adapters.sqlite:SQLiteAdapter",
+    "mysql": "whimbrel.adapters.mysql:MySQLAdapter",
+    "mariadb": "whimbrel.adapters.mysql:MySQLAdapter",
 }
 
 

@@ -15,19 +15,20 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from whimbrel.dialects.quoting import qualified, quote
-from whimbrel.errors import LockTimeoutError
+from whimbrel.dialects.quoting import qualified, quote, string_literal
+from whimbrel.errors import LockTimeoutError, UnsupportedFeatureError
 from whimbrel.url import mask
 
 log = logging.getLogger("whimbrel")
 
 if TYPE_CHECKING:
     from whimbrel.dialects.base import Dialect
+    from whimbrel.dialects.steps import CatalogStep
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ class Capabilities:
       transactions (advisory lock, GET_LOCK); without it the lock is the
       migration's own write transaction and versions are re-read inside it.
     - ``schemas``: prefixes are schemas that can be created (tenants).
+    - ``concurrent_index``: ``concurrently=True`` builds an index without blocking writes.
+
+    Without ``transactional_ddl`` the migrator journals every statement of a
+    migration as it completes (``whimbrel.migrator.journal``), so a failure
+    reports what ran and a re-run resumes after it.
+
+    Example::
+
+        >>> adapter_class("mysql://db/app").capabilities.transactional_ddl
+        False
     """
 
     transactional_ddl: bool = True
@@ -71,6 +82,12 @@ class Adapter(ABC):
     #: SQL for "now, in UTC" as the versions table stores it.
     now_utc: ClassVar[str] = "CURRENT_TIMESTAMP"
     version_columns: ClassVar[str] = "bigint PRIMARY KEY, {inserted_at} timestamp(0)"
+    #: The progress journal kept where DDL is not transactional (``whimbrel.migrator.journal``).
+    progress_columns: ClassVar[str] = (
+        "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
+        "{statement_hash} char(64) NOT NULL, {statement} text NOT NULL, {done_at} timestamp(0), "
+        "PRIMARY KEY ({version}, {direction}, {step})"
+    )
 
     def __init__(self, url: str, settings: Settings | None = None):
         self.url = url
@@ -111,6 +128,10 @@ class Adapter(ABC):
         column = quote("version", self.quote_char)
         return f"DELETE FROM {self.versions_table(prefix, source)} WHERE {column} = {int(version)}"
 
+    def string_literal(self, value: str) -> str:
+        """A string literal in this database's syntax (MySQL also escapes backslashes)."""
+        return string_literal(value)
+
     def create_schema_sql(self, prefix: str) -> str:
         return f"CREATE SCHEMA IF NOT EXISTS {quote(prefix, self.quote_char)}"
 
@@ -131,7 +152,14 @@ class Adapter(ABC):
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run a query and return all its rows."""
 
-    def begin(self) -> None:
+    def begin(self, upcoming: Sequence[str] = ()) -> None:
+        """Open a migration's transaction.
+
+        ``upcoming`` holds the migration's statements compiled before it ran
+        (up to its first ``repo().query()``), so an adapter can set what cannot
+        change inside a transaction: SQLite turns foreign keys off before a
+        table rebuild.
+        """
         self.execute("BEGIN")
 
     def commit(self) -> None:
@@ -139,6 +167,16 @@ class Adapter(ABC):
 
     def rollback(self) -> None:
         self.execute("ROLLBACK")
+
+    def run_step(self, step: CatalogStep, emit: Callable[[str], None]) -> None:
+        """Expand a statement that needs the live catalog, running each result through ``emit``.
+
+        Only adapters whose dialect returns ``CatalogStep``s (SQLite) implement it.
+        """
+        raise UnsupportedFeatureError(
+            f"{self.name} cannot run {type(step.plan).__name__}: it was compiled for another "
+            "database; compile the migration with this database's dialect"
+        )
 
     # -- catalog and lock -----------------------------------------------------------
 

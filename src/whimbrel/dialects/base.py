@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from whimbrel.dialects.quoting import qualified, quote, string_literal
-from whimbrel.dsl.commands import Execute, describe
+from whimbrel.dsl.commands import Execute, Nothing, describe
 from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Fragment, Reference
 from whimbrel.errors import UnsupportedFeatureError
 
@@ -79,6 +79,10 @@ class Dialect:
         if not isinstance(c.up, str):
             raise TypeError("callables are run by the migrator, not compiled")
         return [c.up]
+
+    @compiles(Nothing)
+    def _nothing(self, c: Nothing) -> list[str]:
+        return []
 
     # -- quoting and names -------------------------------------------------------
 

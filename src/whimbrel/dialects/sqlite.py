@@ -1,47 +1,85 @@
-"""SQLite compiler: what SQLite's ALTER TABLE can do natively.
+"""SQLite compiler: ALTER TABLE where SQLite has it, the table rebuild where it does not.
 
 SQLite shares PostgreSQL's quoting and CREATE syntax, so this dialect keeps
 the PostgreSQL compiler's shape and overrides where SQLite differs: its type
-affinities, ``INTEGER PRIMARY KEY`` rowid keys, one action per ALTER TABLE,
-and no ALTER for column types or constraints (those are refused with the
-alternative until the table-rebuild emulation lands).
+affinities, ``INTEGER PRIMARY KEY`` rowid keys, one action per ALTER TABLE.
+
+What SQLite's ALTER TABLE cannot do (``modify``, adding or dropping
+constraints, adding a column it cannot add in place, dropping a column that
+an index or a constraint uses, renaming an index) needs the table's current
+definition. The dialect stays pure, so it does not read it: it compiles those
+commands to a ``CatalogStep`` carrying a ``TablePlan`` or ``IndexRename``
+(``whimbrel.dialects.sqlite_rebuild``), and the SQLite adapter expands the
+plan with the catalog when the migration runs, following SQLite's documented
+rebuild (new table, copy, drop, rename, indexes and triggers, foreign-key
+check). Commands SQLite cannot express at all (index ``using=``, exclusion
+constraints, enum types, schemas) are refused here, before anything runs.
 
 Example::
 
     >>> key = AddColumn("id", "bigserial", ColumnOpts(primary_key=True))
     >>> SQLiteDialect().compile(CreateTable(Table("t"), (key,)))
     ['CREATE TABLE "t" ("id" INTEGER PRIMARY KEY AUTOINCREMENT)']
+    >>> SQLiteDialect().compile(AlterTable(Table("t"), (ModifyColumn("n", "text"),)))[0].plan
+    TablePlan(table=Table(name='t', ...), changes=(ModifyColumn(name='n', ...),))
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import compiles
 from whimbrel.dialects.postgres import PostgresDialect
+from whimbrel.dialects.sqlite_rebuild import Change, IndexRename, TablePlan
+from whimbrel.dialects.steps import CatalogStep
 from whimbrel.dsl.commands import (
     AddColumn,
+    AddEnumValue,
     AlterTable,
-    ColumnChange,
     CreateConstraint,
+    CreateEnum,
     CreateIndex,
     CreateTable,
     DropConstraint,
+    DropEnum,
     DropIndex,
     DropTable,
     Execute,
     ModifyColumn,
-    RemoveColumn,
+    RenameEnum,
+    RenameEnumValue,
     RenameIndex,
+    ValidateConstraint,
+    describe,
 )
-from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Table
+from whimbrel.dsl.objects import (
+    MISSING,
+    ArrayType,
+    ColumnOpts,
+    ColumnType,
+    Fragment,
+    Reference,
+    Table,
+)
 from whimbrel.migrator.sqlsplit import has_code
 
 _ROWID_TYPES = {"id", "integer", "bigint", "serial", "bigserial", "identity"}
 _AUTOINCREMENT_TYPES = {"serial", "bigserial", "identity"}
+#: The only schema an SQLite migration can name: the database itself.
+_MAIN = "main"
+_INDEX_FIXES = {
+    "using": "SQLite has only B-tree indexes: remove using= (full-text search is the FTS5 "
+    "virtual table, created with execute())",
+    "include": "remove include=, or add the columns to the index itself",
+    "only": "remove only= (SQLite has no partitioned tables)",
+    "nulls_distinct": "SQLite's unique indexes always treat NULLs as distinct: remove "
+    "nulls_distinct=False, or add a unique index on an expression such as ifnull(col, '')",
+    "options": "remove options= (SQLite indexes have no storage parameters)",
+}
 
 
 class SQLiteDialect(PostgresDialect):
@@ -71,6 +109,15 @@ class SQLiteDialect(PostgresDialect):
         "naive_datetime": "TEXT",
         "naive_datetime_usec": "TEXT",
     }
+
+    def compile(self, command: object) -> list[str]:
+        for prefix in _prefixes(command):
+            if prefix != _MAIN:
+                raise self.unsupported(
+                    f'prefix "{prefix}" in {describe(command)} (SQLite has no schemas)',
+                    "remove prefix=, and use a database file per tenant",
+                )
+        return super().compile(command)
 
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
         if ecto_type in self.types and ecto_type not in ("decimal", "string"):
@@ -117,36 +164,42 @@ class SQLiteDialect(PostgresDialect):
 
     @compiles(AlterTable)
     def _alter_table(self, c: AlterTable) -> list[str]:
-        table = self.qualified(c.table.name, c.table.prefix)
-        return [
-            f"ALTER TABLE {table} {action}"
-            for ch in c.changes
-            for action in self.alter_actions(c.table, ch)
-        ]
+        if all(isinstance(ch, AddColumn) and self.natively_added(ch) for ch in c.changes):
+            table = self.qualified(c.table.name, c.table.prefix)
+            return [
+                f"ALTER TABLE {table} ADD COLUMN {self.column_definition(c.table, ch)}"
+                for ch in c.changes
+                if isinstance(ch, AddColumn)
+            ]
+        for ch in c.changes:
+            if isinstance(ch, ModifyColumn) and isinstance(ch.type, Reference):
+                self._validated(ch.type, describe(ch))
+        return [self.table_step(c.table, c.changes)]
 
-    def alter_actions(self, t: Table, ch: ColumnChange) -> list[str]:
-        match ch:
-            case AddColumn(if_not_exists=True):
-                raise self.unsupported(
-                    "add_if_not_exists()", "use add() in a migration that runs once"
-                )
-            case AddColumn(opts=ColumnOpts(primary_key=True)):
-                raise self.unsupported(
-                    "adding a primary key column", "create a new table and copy the rows"
-                )
-            case AddColumn():
-                return [f"ADD COLUMN {self.column_definition(t, ch)}"]
-            case ModifyColumn():
-                raise self.unsupported(
-                    f'modify("{ch.name}") (changing a column)',
-                    "create a new table with the new column, copy the rows, drop the old "
-                    "table and rename the new one (execute() can run those statements)",
-                )
-            case RemoveColumn(if_exists=True):
-                raise self.unsupported("remove_if_exists()", "use remove()")
-            case RemoveColumn():
-                return [f"DROP COLUMN {self.quote(ch.name)}"]
-        raise TypeError(ch)
+    def natively_added(self, ch: AddColumn) -> bool:
+        """Whether ``ALTER TABLE ADD COLUMN`` can add it (SQLite's documented limits).
+
+        It cannot add a key, a NOT NULL column without a non-NULL default, a
+        reference with a default or NOT NULL, a STORED generated column or a
+        column whose default is an expression; the table is rebuilt for those.
+        """
+        o = ch.opts
+        if ch.if_not_exists or o.primary_key or isinstance(o.default, Fragment):
+            return False
+        if o.generated and "STORED" in o.generated.upper():
+            return False
+        if isinstance(ch.type, Reference):
+            return not ch.type.with_ and o.null is not False and o.default in (MISSING, None)
+        return o.null is not False or (o.has_default and o.default is not None)
+
+    def table_step(self, table: Table, changes: tuple[Change, ...]) -> CatalogStep:
+        """A step the adapter expands against the table's current definition."""
+        plan = TablePlan(table, changes, self)
+        return CatalogStep(plan.preview(), plan)
+
+    def foreign_key(self, table: Table, column: str, ref: Reference) -> str:
+        # A new table or column has no rows to skip: SQLite has no NOT VALID.
+        return super().foreign_key(table, column, replace(ref, validate=True))
 
     @compiles(DropTable)
     def _drop_table(self, c: DropTable) -> list[str]:
@@ -163,12 +216,13 @@ class SQLiteDialect(PostgresDialect):
             ("using", i.using),
             ("include", i.include),
             ("only", i.only),
-            ("nulls_distinct", i.nulls_distinct is not None),
+            # SQLite's unique indexes always treat NULLs as distinct.
+            ("nulls_distinct", i.nulls_distinct is False),
             ("options", i.options),
         ):
             if value:
                 raise self.unsupported(
-                    f'index option {option}= (index "{i.name}")', "remove the option"
+                    f'index option {option}= (index "{i.name}")', _INDEX_FIXES[option]
                 )
         sql = "CREATE " + ("UNIQUE " if i.unique else "") + "INDEX "
         sql += "IF NOT EXISTS " if c.if_not_exists else ""
@@ -186,25 +240,81 @@ class SQLiteDialect(PostgresDialect):
 
     @compiles(RenameIndex)
     def _rename_index(self, c: RenameIndex) -> list[str]:
-        # SQLite has no ALTER INDEX.
-        raise self.unsupported(
-            f'rename(index(name="{c.index.name}"))',
-            "drop the index and create it again under the new name",
-        )
+        # SQLite has no ALTER INDEX: the adapter drops the index and creates it again.
+        plan = IndexRename(c.index, c.to, self)
+        return [CatalogStep(plan.preview(), plan)]
 
     # -- constraints ---------------------------------------------------------------------
 
-    @compiles(CreateConstraint, DropConstraint)
-    def _constraint(self, c: CreateConstraint | DropConstraint) -> list[str]:
+    @compiles(CreateConstraint)
+    def _create_constraint(self, c: CreateConstraint) -> list[str]:
+        k = c.constraint
+        if k.exclude is not None:
+            raise self.unsupported(
+                f'exclusion constraint "{k.name}"',
+                "enforce the rule with a unique index or a trigger (execute())",
+            )
+        if not k.validate:
+            raise self.unsupported(
+                f'constraint "{k.name}" with validate=False (SQLite has no NOT VALID: adding '
+                "a constraint rebuilds the table, which checks every row)",
+                "remove validate=False, or fix the rows first",
+            )
+        return [self.table_step(Table(k.table, k.prefix), (c,))]
+
+    @compiles(DropConstraint)
+    def _drop_constraint(self, c: DropConstraint) -> list[str]:
+        k = c.constraint
+        if c.mode == "cascade":
+            raise self.unsupported(
+                f'drop(constraint("{k.table}", "{k.name}"), mode="cascade")',
+                "drop the dependent objects first and drop the constraint alone",
+            )
+        return [self.table_step(Table(k.table, k.prefix), (c,))]
+
+    def _validated(self, ref: Reference, what: str) -> None:
+        if not ref.validate:
+            raise self.unsupported(
+                f"references(validate=False) in {what} (SQLite has no NOT VALID: the table "
+                "is rebuilt and every row checked)",
+                "remove validate=False, or fix the rows first",
+            )
+
+    @compiles(ValidateConstraint)
+    def _validate_constraint(self, c: ValidateConstraint) -> list[str]:
         raise self.unsupported(
-            f'adding or dropping constraint "{c.constraint.name}" on an existing table',
-            "declare CHECK constraints when the table is created, or rebuild the table",
+            f"{describe(c)} (SQLite has no NOT VALID constraints)",
+            "SQLite checks a constraint when the table is created, so there is nothing to "
+            "validate: leave validate_constraint() out of migrations that run on SQLite",
+        )
+
+    # -- enum types ------------------------------------------------------------------------
+
+    @compiles(CreateEnum, DropEnum, RenameEnum, AddEnumValue, RenameEnumValue)
+    def _enum(self, c: object) -> list[str]:
+        raise self.unsupported(
+            f"{describe(c)}: SQLite has no enum types",
+            'store the value in a "text" column instead (enum commands are PostgreSQL-only)',
         )
 
     @compiles(Execute)
     def _execute(self, c: Execute) -> list[str]:
         # sqlite3 runs one statement per call (executescript would COMMIT first).
         return split_sqlite(super()._execute(c)[0])
+
+
+def _prefixes(value: object) -> Iterator[str]:
+    """Every ``prefix=`` given anywhere in a command (tables, indexes, references...)."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _prefixes(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if f.name == "prefix" and isinstance(item, str):
+                yield item
+            else:
+                yield from _prefixes(item)
 
 
 def split_sqlite(sql: str) -> list[str]:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +30,6 @@ from whimbrel.config import Config, load_config
 from whimbrel.errors import (
     ConfigError,
     DatabaseError,
-    MigrationFailedError,
     MigrationsNotUp,
     OutOfOrderError,
     TargetNotFoundError,
@@ -39,6 +39,7 @@ from whimbrel.migrator.files import MigrationFile, discover
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
+    from whimbrel.migrator.journal import Journal
     from whimbrel.migrator.loader import Migration
     from whimbrel.migrator.runner import Executor
 
@@ -69,6 +70,8 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
+        #: Statements of each planned migration, compiled before the first one ran.
+        self._upcoming: dict[int, list[str]] = {}
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -294,8 +297,10 @@ class Migrator:
 
         migrations = [load(f) for f in plan]
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
-        for m in migrations:
-            precheck(m, direction, dialect, prefix=prefix, defaults=defaults)
+        self._upcoming = {
+            id(m): precheck(m, direction, dialect, prefix=prefix, defaults=defaults)
+            for m in migrations
+        }
         return migrations
 
     def _run_plan(
@@ -323,6 +328,7 @@ class Migrator:
         return ran
 
     def _apply(self, m: Migration, direction: str, prefix: str | None, executor: Executor) -> bool:
+        from whimbrel.migrator.journal import failed, stays_applied
         from whimbrel.migrator.runner import MigrationRun
 
         adapter = self.adapter
@@ -338,7 +344,8 @@ class Migrator:
                 executor.out(
                     f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction")
                 )
-            self._begin(executor, in_tx)
+            self._begin(executor, in_tx, self._upcoming.get(id(m), []))
+            executor.journal = self._journal(m, direction, prefix, executor.dry_run)
             try:
                 if in_tx and not adapter.capabilities.session_lock and not executor.dry_run:
                     if (m.file.version in self._applied(prefix)) == (direction == "up"):
@@ -356,29 +363,51 @@ class Migrator:
                     defaults=self._defaults(),
                     in_transaction=in_tx,
                 ).run()
-                bookkeeping = (
+                book = (
                     adapter.insert_version_sql if direction == "up" else adapter.delete_version_sql
                 )
-                executor.emit(bookkeeping(prefix, source, m.file.version))
+                journal, executor.journal = executor.journal, None
+                record = partial(executor.emit, book(prefix, source, m.file.version))
+                if journal is not None:  # the version row and the cleanup commit together
+                    journal.finish(record)
+                else:
+                    record()
                 self._commit(executor, in_tx)
             except DatabaseError as exc:
                 self._rollback(executor, in_tx)
-                raise _failed(m, direction, exc, executor.ran, in_tx) from exc
+                journal, executor.journal, f = executor.journal, None, m.file
+                raise failed(
+                    f.label, f.version, direction, exc, executor.ran, in_tx, journal
+                ) from exc
             except BaseException:
+                executor.journal = None
                 self._rollback(executor, in_tx)
+                if executor.ran and not in_tx and not executor.dry_run:
+                    log.warning(stays_applied(m.file.label, direction, executor.ran))
                 raise
         if not executor.dry_run:
             done = "Migrated" if direction == "up" else "Rolled back"
             log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
         return True
 
-    def _begin(self, executor: Executor, in_tx: bool) -> None:
+    def _journal(
+        self, m: Migration, direction: str, prefix: str | None, dry: bool
+    ) -> Journal | None:
+        """Statement progress, where the database cannot roll DDL back (see ``journal``)."""
+        if dry or self.adapter.capabilities.transactional_ddl:
+            return None
+        from whimbrel.migrator.journal import Journal
+
+        source = self.config.migration_source
+        return Journal.open(self.adapter, prefix, source, m.file.version, direction)
+
+    def _begin(self, executor: Executor, in_tx: bool, upcoming: list[str]) -> None:
         if not in_tx:
             return
         if executor.dry_run:
             executor.out("BEGIN;")
         else:
-            self.adapter.begin()
+            self.adapter.begin(upcoming)
 
     def _commit(self, executor: Executor, in_tx: bool) -> None:
         if not in_tx:
@@ -402,10 +431,10 @@ class Migrator:
             self._prepare(prefix)
             if (version in self._applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
-            from whimbrel.migrator.loader import load
             from whimbrel.migrator.runner import Executor
 
-            self._apply(load(file), direction, prefix, Executor(self.adapter, out=self.out))
+            (m,) = self._checked([file], direction, prefix)
+            self._apply(m, direction, prefix, Executor(self.adapter, out=self.out))
             return "ok"
 
     # -- versions table, lock, prefixes ---------------------------------------------------
@@ -444,11 +473,15 @@ class Migrator:
 
     @contextmanager
     def _locked(self, prefix: str | None) -> Iterator[None]:
-        if not self.config.migration_lock:
+        """Hold the migration lock; on the way out, drop an empty progress journal."""
+        source = self.config.migration_source
+        lock = self.adapter.migration_lock if self.config.migration_lock else _no_lock
+        with lock(prefix, source):
             yield
-            return
-        with self.adapter.migration_lock(prefix, self.config.migration_source):
-            yield
+            if not self.adapter.capabilities.transactional_ddl:
+                from whimbrel.migrator.journal import Journal
+
+                Journal.tidy(self.adapter, prefix, source)
 
     @contextmanager
     def _migration_lock_released(self, m: Migration, prefix: str | None) -> Iterator[None]:
@@ -498,6 +531,11 @@ class Migrator:
             raise
         finally:
             self._reporting_depth = 0
+
+
+@contextmanager
+def _no_lock(prefix: str | None, source: str) -> Iterator[None]:
+    yield
 
 
 def _adapter_class(url: str) -> type[Adapter]:
@@ -553,33 +591,3 @@ def _select(
             f for f in candidates if (f.version <= value if kind == "to" else f.version < value)
         ]
     return [f for f in candidates if (f.version >= value if kind == "to" else f.version > value)]
-
-
-def _failed(
-    m: Migration, direction: str, exc: DatabaseError, ran: list[str], in_tx: bool
-) -> MigrationFailedError:
-    head = f"migration {m.file.label} ({direction}) failed: {exc}"
-    statement = f"\n  failing statement: {exc.statement}" if exc.statement else ""
-    if in_tx:
-        tail = "\n  nothing was applied: the transaction, with the version row, was rolled back."
-    elif ran:
-        listed = "".join(f"\n    {n}. {sql}" for n, sql in enumerate(ran, 1))
-        tail = (
-            "\n  it ran without a transaction; these statements had completed and stay "
-            f"applied:{listed}"
-            "\n  the version was not recorded: undo or finish these by hand, fix the migration, "
-            "and run it again."
-        )
-    else:
-        tail = (
-            "\n  it ran without a transaction, but no statement had completed; "
-            "fix it and run it again."
-        )
-    return MigrationFailedError(
-        head + statement + tail,
-        version=m.file.version,
-        statement=exc.statement,
-        statements_run=ran,
-        rolled_back=in_tx,
-        sqlstate=exc.sqlstate,
-    )

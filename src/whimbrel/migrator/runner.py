@@ -2,6 +2,11 @@
 
 ``Executor.emit`` either runs a statement on the adapter or, for
 ``--dry-run``, prints it; so dry runs and ``--log-sql`` need nothing else.
+A ``CatalogStep`` (a statement that needs the live catalog, such as SQLite's
+table rebuild) is handed to the adapter, which expands it and sends each
+resulting statement back through ``emit``. Where DDL is not transactional
+(MySQL), ``emit`` also consults and writes the migration's progress
+``Journal``, skipping what an earlier failed attempt already completed.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from typing import Any
 
 from whimbrel.adapters.base import Adapter
 from whimbrel.dialects.base import Dialect
-from whimbrel.dsl.commands import CreateIndex, Execute, ExecuteFile
+from whimbrel.dialects.steps import CatalogStep
+from whimbrel.dsl.commands import CreateIndex, DropIndex, Execute, ExecuteFile
 from whimbrel.dsl.recorder import DslDefaults, Recorder
 from whimbrel.errors import MigrationDefinitionError, MigrationFileError
+from whimbrel.migrator.journal import Journal
 from whimbrel.migrator.loader import Migration
 
 log = logging.getLogger("whimbrel")
@@ -37,16 +44,31 @@ class Executor:
         self.log_sql = log_sql
         self.out = out
         self.ran: list[str] = []
+        #: Set by the migrator while a migration runs without transactional DDL.
+        self.journal: Journal | None = None
 
     def emit(self, sql: str) -> None:
         if self.dry_run:
             self.out(sql.rstrip().rstrip(";") + ";")
             return
-        if self.log_sql:
-            log.info("%s", sql)
         assert self.adapter is not None
-        self.adapter.execute(sql)
+        if isinstance(sql, CatalogStep):
+            self.adapter.run_step(sql, self.emit)
+            return
+        self._run(sql, None, sql)
+
+    def _run(self, sql: str, params: Any, key: str) -> None:
+        """Run one statement (``key`` identifies it in the journal), unless it already ran."""
+        assert self.adapter is not None
+        if self.journal is not None and self.journal.already_ran(key):
+            self.ran.append(sql)
+            return
+        if self.log_sql:
+            log.info("%s", sql if params is None else f"{sql} {params!r}")
+        self.adapter.execute(sql, params)
         self.ran.append(sql)
+        if self.journal is not None:
+            self.journal.record(key)
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         if self.dry_run:
@@ -63,11 +85,7 @@ class Executor:
                 sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else "")
             )
             return
-        if self.log_sql:
-            log.info("%s %s", sql, params if params is not None else "")
-        assert self.adapter is not None
-        self.adapter.execute(sql, params)
-        self.ran.append(sql)
+        self._run(sql, params, sql if params is None else f"{sql} -- params: {params!r}")
 
 
 class Repo:
@@ -146,14 +164,45 @@ class MigrationRun:
             command = Execute(self.read(command.up_path))
         if isinstance(command, Execute) and callable(command.up):
             return []
-        if isinstance(command, CreateIndex) and command.index.concurrently and self.in_transaction:
+        statements = self.dialect.compile(command)
+        if isinstance(command, CreateIndex | DropIndex) and any(
+            isinstance(sql, str) and " CONCURRENTLY " in sql for sql in statements
+        ):
+            self.warn_concurrently(command)
+        return statements
+
+    def warn_concurrently(self, command: CreateIndex | DropIndex) -> None:
+        """Warn, with the fix, where a concurrent index build will fail or can deadlock.
+
+        Only the dialects that emit CONCURRENTLY (PostgreSQL) get here. Holding
+        whimbrel's PostgreSQL lock is safe: it is a session advisory lock that
+        waiters poll for, so no waiter sits in a snapshot that the build would
+        wait on (Ecto's table lock does, hence its advice to disable the lock).
+        What is not safe is the opposite: without the lock, several processes
+        deploying at once build the same index together, which deadlocks or
+        leaves an INVALID index behind.
+        """
+        verb = "created" if isinstance(command, CreateIndex) else "dropped"
+        where = f"{self.migration.file.path}: index {command.index.name!r}"
+        if self.in_transaction:
             log.warning(
-                "%s: index %r is created concurrently inside a transaction, which PostgreSQL "
-                "refuses: set `disable_ddl_transaction = True` in the migration",
-                self.migration.file.path,
-                command.index.name,
+                "%s is %s concurrently inside a transaction, which PostgreSQL refuses: "
+                "set `disable_ddl_transaction = True` in the migration",
+                where,
+                verb,
             )
-        return self.dialect.compile(command)
+        capabilities = getattr(self.executor.adapter, "capabilities", None)
+        session_lock = capabilities is None or capabilities.session_lock
+        if self.migration.disable_migration_lock and session_lock:
+            log.warning(
+                "%s is %s concurrently with `disable_migration_lock = True`: whimbrel's "
+                "migration lock here is a polled session lock that a concurrent index build "
+                "does not wait for, so the flag is not needed, and without the lock two "
+                "processes migrating at once can both build this index, deadlock or leave "
+                "it INVALID: remove `disable_migration_lock = True` from the migration",
+                where,
+                verb,
+            )
 
     def read(self, relative: str) -> str:
         path = Path(self.migration.file.path).parent / relative
@@ -180,19 +229,21 @@ class MigrationRun:
 
 
 class _Probe(Exception):
-    """A checked migration reached ``flush()`` or ``repo()``: the rest depends on the database."""
+    """A checked migration reached ``repo().query()``: the rest depends on the database."""
 
 
 class _ProbeRepo:
+    """``repo()`` while checking: writes are skipped, a read ends the check."""
+
+    def __init__(self, recorder: Recorder):
+        self._recorder = recorder
+
     def execute(self, *_: Any, **__: Any) -> None:
-        raise _Probe
+        self._recorder.flush()  # as the real repo() does: checks what came before
 
     def query(self, *_: Any, **__: Any) -> list[tuple[Any, ...]]:
+        self._recorder.flush()
         raise _Probe
-
-
-def _stop(_: list[object]) -> None:
-    raise _Probe
 
 
 def precheck(
@@ -202,32 +253,41 @@ def precheck(
     *,
     prefix: str | None,
     defaults: DslDefaults,
-) -> None:
-    """Record and compile a migration without running anything.
+) -> list[str]:
+    """Record and compile a migration without running anything; return its statements.
 
     The migrator checks every planned migration this way before the first one
     runs, so a DSL mistake, an irreversible ``change()`` or a command the
     database cannot express in the fifth file stops the run before the first
-    file is applied. A migration that calls ``flush()`` or ``repo()`` is
-    checked up to that call.
+    file is applied (this matters most where DDL cannot be rolled back).
+    ``flush()`` and ``repo().execute()`` do not stop the check, as nothing
+    after them depends on their result; a ``repo().query()`` does, since the
+    rest of the migration may depend on what it reads. The statements compiled
+    up to there are returned, so the adapter can prepare the transaction
+    (``Adapter.begin``).
     """
+    compiled: list[str] = []
+
+    def check(commands: list[object]) -> None:
+        try:
+            for command in commands:
+                if not isinstance(command, ExecuteFile) and not (
+                    isinstance(command, Execute) and callable(command.up)
+                ):
+                    compiled.extend(dialect.compile(command))
+        except MigrationDefinitionError as exc:
+            raise exc.locate(str(migration.file.path), None) from None
+
     recorder = Recorder(
         direction=direction,
         backward=migration.reversible_by_change(direction),
         prefix=prefix,
         defaults=defaults,
-        on_flush=_stop,
-        repo=_ProbeRepo(),
+        on_flush=check,
     )
+    recorder.repo = _ProbeRepo(recorder)
     try:
-        commands = migration.record(direction, recorder)
+        check(migration.record(direction, recorder))
     except _Probe:
-        return
-    try:
-        for command in commands:
-            if not isinstance(command, ExecuteFile) and not (
-                isinstance(command, Execute) and callable(command.up)
-            ):
-                dialect.compile(command)
-    except MigrationDefinitionError as exc:
-        raise exc.locate(str(migration.file.path), None) from None
+        pass
+    return compiled

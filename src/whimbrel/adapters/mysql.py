@@ -1,0 +1,220 @@
+"""MySQL and MariaDB adapter on PyMySQL (``pip install 'whimbrel[mysql]'``).
+
+URLs: ``mysql://user:password@host:3306/database`` or ``mariadb://...``;
+``?unix_socket=/path`` connects through a socket. PyMySQL is imported in
+``connect()``, so ``import whimbrel`` works without it.
+
+MySQL commits every DDL statement implicitly, so ``transactional_ddl`` is
+False: a migration runs statement by statement and the migrator journals its
+progress (``whimbrel.migrator.journal``) so that a failure says exactly what
+ran and a re-run resumes after it. The versions table is Ecto's
+(``version bigint PRIMARY KEY, inserted_at datetime``), with
+``UTC_TIMESTAMP()`` for ``inserted_at``.
+
+The migration lock is ``GET_LOCK(name, 0)``, polled like PostgreSQL's
+advisory lock and held by the session across migrations; the name comes from
+the database and the versions table (hashed when longer than MySQL's 64
+characters) and ``RELEASE_LOCK`` gives it back. A session that dies releases
+its locks with it.
+
+The server's flavour (MySQL or MariaDB) is read once at connect time and
+handed to the dialect, which stays pure (``MySQLDialect(flavor=...)``).
+Prefixes are databases in MySQL; whimbrel does not create databases per
+tenant, so ``schemas`` is False and a prefix is refused with the fix.
+
+Example::
+
+    with MySQLAdapter("mysql://root@127.0.0.1/app") as db:
+        db.flavor          # "mariadb" or "mysql"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.dialects.base import Dialect
+from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
+
+log = logging.getLogger("whimbrel")
+
+#: MySQL refuses longer GET_LOCK names.
+LOCK_NAME_MAX = 64
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$")
+_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+#: Oldest servers whose syntax the dialect targets (RENAME COLUMN, DROP CONSTRAINT).
+MINIMUM = {"mysql": (8, 0, 19), "mariadb": (10, 5, 2)}
+
+
+class MySQLAdapter(Adapter):
+    name = "mysql"
+    schemes = ("mysql", "mariadb")
+    dialect_path = "whimbrel.dialects.mysql:MySQLDialect"
+    quote_char = "`"
+    now_utc = "UTC_TIMESTAMP()"
+    version_columns = "bigint PRIMARY KEY, {inserted_at} datetime"
+    progress_columns = (
+        "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
+        "{statement_hash} char(64) NOT NULL, {statement} mediumtext NOT NULL, {done_at} datetime, "
+        "PRIMARY KEY ({version}, {direction}, {step})"
+    )
+    capabilities = Capabilities(
+        transactional_ddl=False, session_lock=True, schemas=False, concurrent_index=True
+    )
+    conn: Any = None
+    #: "mysql" or "mariadb", read from the server at connect time.
+    flavor: str | None = None
+    server_version: str = ""
+
+    def connect(self) -> None:
+        try:
+            import pymysql
+        except ImportError:
+            raise ConfigError(
+                f"{self.display_url} needs the PyMySQL driver: pip install 'whimbrel[mysql]'"
+            ) from None
+        self._pymysql = pymysql
+        try:
+            self.conn = pymysql.connect(**self._params(), autocommit=True, connect_timeout=10)
+        except pymysql.MySQLError as exc:
+            raise DatabaseConnectionError(
+                f"cannot connect to {self.display_url}: {_reason(exc)}. Check that the server "
+                "is running and the URL (host, port, user, database) is right"
+            ) from exc
+        self.server_version = str(self.query("SELECT VERSION()")[0][0])
+        self.flavor = "mariadb" if "mariadb" in self.server_version.lower() else "mysql"
+        self._check_version()
+        self._apply_settings()
+
+    def _params(self) -> dict[str, Any]:
+        parts = urlsplit(self.url)
+        database = unquote(parts.path.lstrip("/"))
+        if not database:
+            raise ConfigError(
+                f"{self.display_url} names no database: write it as "
+                "mysql://user:password@host:3306/database"
+            )
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 3306,
+            "user": unquote(parts.username or "root"),
+            "password": unquote(parts.password or ""),
+            "database": database,
+            "unix_socket": query.get("unix_socket"),
+            "charset": query.get("charset", "utf8mb4"),
+        }
+
+    def _check_version(self) -> None:
+        numbers = tuple(int(n) for n in re.findall(r"\d+", self.server_version)[:3])
+        assert self.flavor is not None
+        if numbers < MINIMUM[self.flavor]:
+            log.warning(
+                "%s %s is older than whimbrel's minimum %s: some DDL it writes may be refused",
+                self.flavor,
+                self.server_version,
+                ".".join(map(str, MINIMUM[self.flavor])),
+            )
+
+    def _apply_settings(self) -> None:
+        # lock_wait_timeout bounds the wait for metadata locks, which is what DDL waits on.
+        if self.settings.lock_timeout is not None:
+            wait = max(1, round(_seconds(self.settings.lock_timeout, "lock_timeout")))
+            self.execute(f"SET SESSION lock_wait_timeout = {wait}")
+        if self.settings.statement_timeout is not None:
+            seconds = _seconds(self.settings.statement_timeout, "statement_timeout")
+            if self.flavor == "mariadb":
+                self.execute(f"SET SESSION max_statement_time = {seconds:g}")
+            else:  # MySQL's limit covers SELECT statements only
+                self.execute(f"SET SESSION max_execution_time = {round(seconds * 1000)}")
+
+    def dialect(self, prefix: str | None = None) -> Dialect:
+        from whimbrel.dialects.mysql import MySQLDialect
+
+        return MySQLDialect(prefix, flavor=self.flavor)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except self._pymysql.MySQLError:
+                pass  # already gone; the server released the session's locks
+            self.conn = None
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._run(sql, params).close()
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        cursor = self._run(sql, params)
+        try:
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def _run(self, sql: str, params: Any) -> Any:
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, params)
+        except self._pymysql.MySQLError as exc:
+            cursor.close()
+            raise DatabaseError(f"{_reason(exc)}", statement=sql) from exc
+        return cursor
+
+    def begin(self, upcoming: Sequence[str] = ()) -> None:
+        # Only DML is transactional here: the journal's version row and cleanup use it.
+        self.execute("START TRANSACTION")
+
+    def string_literal(self, value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def table_exists(self, name: str, prefix: str | None) -> bool:
+        rows = self.query(
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s",
+            (prefix, name),
+        )
+        return bool(rows)
+
+    def database_name(self) -> str:
+        return str(self.query("SELECT DATABASE()")[0][0])
+
+    # -- the migration lock --------------------------------------------------------------
+
+    def lock_name(self, prefix: str | None, source: str) -> str:
+        name = super().lock_name(prefix, source)
+        if len(name) <= LOCK_NAME_MAX:
+            return name
+        return "whimbrel:" + hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+
+    def acquire_lock(self, prefix: str | None, source: str) -> None:
+        name = self.lock_name(prefix, source)
+        self.poll_lock(lambda: self.query("SELECT GET_LOCK(%s, 0)", (name,))[0][0] == 1, name)
+
+    def release_lock(self, prefix: str | None, source: str) -> None:
+        if self.conn is None or not self.conn.open:
+            return  # the session, and with it the lock, is gone
+        self.query("SELECT RELEASE_LOCK(%s)", (self.lock_name(prefix, source),))
+
+
+def _reason(exc: Exception) -> str:
+    """``(1146, "Table 'x' doesn't exist")`` -> ``Table 'x' doesn't exist (MySQL error 1146)``."""
+    args: tuple[Any, ...] = getattr(exc, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int):
+        return f"{args[1]} (MySQL error {args[0]})"
+    return str(exc).strip() or type(exc).__name__
+
+
+def _seconds(value: str, setting: str) -> float:
+    """PostgreSQL-style durations: ``500`` (ms), ``"500ms"``, ``"5s"``, ``"1min"``, ``"2h"``."""
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ConfigError(
+            f"{setting} = {value!r} is not a duration: write milliseconds (5000) or a number "
+            'with a unit: "500ms", "5s", "1min", "2h"'
+        )
+    return float(match[1]) * _SECONDS[match[2] or "ms"]
