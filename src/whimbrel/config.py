@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,14 @@ KEYS: dict[str, tuple[type, ...]] = {
     "lock_timeout": (str, int),
     "statement_timeout": (str, int),
 }
+#: Keys of the table-valued settings (the DSL's defaults); others are refused.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "migration_primary_key": ("name", "type"),  # and any column option
+    "migration_foreign_key": ("type", "column"),
+    "migration_timestamps": ("inserted_at", "updated_at", "type", "default", "null"),
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
+_SECONDS = {"us": 0.000001, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -163,10 +172,9 @@ def _merge(
 ) -> None:
     for key, value in new.items():
         if key not in KEYS:
-            close = difflib.get_close_matches(key, list(KEYS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"{source}: unknown setting {key!r}{hint}; settings are: {', '.join(KEYS)}"
+                f"{source}: unknown setting {key!r}{_did_you_mean(key, list(KEYS))}; "
+                f"settings are: {', '.join(KEYS)}"
             )
         if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and bool not in KEYS[key]):
             kinds = " or ".join(t.__name__ for t in KEYS[key])
@@ -178,9 +186,10 @@ def _build(
     values: dict[str, Any], origin: dict[str, str], root: Path, files: tuple[Path, ...]
 ) -> Config:
     url = values.get("database_url") or f"sqlite:///{root / 'whimbrel.db'}"
+    if origin.get("database_url", "").endswith(".toml"):
+        url = _beside_config(url, root)
+    _validate(values, origin)
     prefixes = values.get("prefixes", [])
-    if not all(isinstance(p, str) and p for p in prefixes):
-        raise ConfigError(f"{origin.get('prefixes')}: prefixes must be a list of schema names")
     wait = values.get("migration_lock_wait")
     return Config(
         root=root,
@@ -205,6 +214,77 @@ def _build(
     )
 
 
+def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
+    """Checks across keys and inside values, each naming the source, the key and the fix."""
+    prefixes = values.get("prefixes", [])
+    if not all(isinstance(p, str) and p for p in prefixes):
+        raise ConfigError(f"{origin.get('prefixes')}: prefixes must be a list of schema names")
+    if values.get("migration_source") == "":
+        raise ConfigError(
+            f"{origin['migration_source']}: migration_source is empty: give the versions "
+            'table\'s name, or leave it out for "schema_migrations"'
+        )
+    wait = values.get("migration_lock_wait")
+    if wait is not None and wait < 0:
+        raise ConfigError(
+            f"{origin['migration_lock_wait']}: migration_lock_wait = {wait} is negative: "
+            "give the seconds to wait for the lock, or leave it out to wait as long as it takes"
+        )
+    for key in TABLE_KEYS:
+        _check_table(key, values.get(key, {}), origin.get(key, ""))
+    for key in ("lock_timeout", "statement_timeout"):
+        if key in values:
+            seconds(values[key], key, origin[key])
+
+
+def _check_table(key: str, table: dict[str, Any], source: str) -> None:
+    allowed = TABLE_KEYS[key]
+    if key == "migration_primary_key" and table:
+        from whimbrel.dsl.objects import ColumnOpts  # loaded only when the key is set
+
+        allowed += tuple(ColumnOpts.__dataclass_fields__)
+    for name in table:
+        if name not in allowed:
+            raise ConfigError(
+                f"{source}: {key} has an unknown key {name!r}"
+                f"{_did_you_mean(name, allowed)}; its keys are: {', '.join(allowed)}"
+            )
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def seconds(value: str | int, setting: str, source: str = "") -> float:
+    """A PostgreSQL-style duration in seconds: ``500`` (ms), ``"500ms"``, ``"5s"``, ``"1min"``.
+
+    Checked when the configuration loads, so a bad value is a configuration
+    error on every database; MySQL's adapter converts it with this too.
+    """
+    match = _DURATION.match(str(value))
+    if match is None:
+        where = f"{source}: " if source else ""
+        raise ConfigError(
+            f"{where}{setting} = {value!r} is not a duration: write milliseconds (5000) or a "
+            'number with a unit: "500ms", "5s", "1min", "2h"'
+        )
+    return float(match[1]) * _SECONDS[match[2] or "ms"]
+
+
 def _timeout(value: str | int | None) -> str | None:
     """Integers are milliseconds, as PostgreSQL reads them; strings pass through ("5s")."""
     return None if value is None else str(value)
+
+
+def _beside_config(url: str, root: Path) -> str:
+    """A relative SQLite path in a config file is relative to that file, like ``migrations_path``.
+
+    >>> _beside_config("sqlite:///app.db", Path("/srv/app"))
+    'sqlite:////srv/app/app.db'
+    """
+    prefix = "sqlite:///"
+    path = url[len(prefix) :] if url.startswith(prefix) else None
+    if path is None or path.startswith("/") or path.startswith(":memory:"):
+        return url
+    return f"{prefix}{(root / path).resolve()}"

@@ -139,6 +139,18 @@ def test_dry_run_through_the_api(tmp_path: Path, db_url: str) -> None:
     assert Catalog(db_url).tables() == set()
 
 
+def test_dry_run_of_a_migration_without_the_lock_takes_no_lock(tmp_path: Path, db_url: str) -> None:
+    """``disable_migration_lock`` gives back a lock a dry run never took: it must not take one."""
+    write_change(
+        tmp_path, 10, "unlocked", 'create(table("t"))', flags="disable_migration_lock = True"
+    )
+    with migrator(tmp_path, db_url) as dry:
+        assert dry.up(dry_run=True) == [10]
+        with migrator(tmp_path, db_url, migration_lock_wait=1) as other:
+            assert other.up() == [10]  # LockTimeoutError while the dry run held the lock
+    assert Catalog(db_url).versions() == [10]
+
+
 def test_log_sql_logs_each_statement_as_it_runs(tmp_path: Path, db_url: str) -> None:
     _project(tmp_path)
     done = run_cli(tmp_path, db_url, "migrate", "--log-sql")

@@ -52,3 +52,9 @@ def test_up_one_returns_ok_then_already_up(tmp_path: Path, db_url: str) -> None:
         assert m.down_one(20, str(path)) == "already_down"
     assert catalog.versions() == []
     assert catalog.user_tables() == set()
+
+
+def test_a_missing_migrations_folder_is_warned_about(tmp_path: Path, sqlite_url: str) -> None:
+    done = run_cli(tmp_path, sqlite_url, "ensure-up")
+    assert done.returncode == 0
+    assert "migrations folder" in done.stderr and "does not exist" in done.stderr

@@ -11,13 +11,18 @@ after them; a migration changed before that point is refused until repaired.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from backends import has, q
+from backends import backend, has, q
 from migration_helpers import (
     PROGRESS,
     Catalog,
+    cli_command,
+    cli_env,
     error_text,
     migrator,
     run_cli,
@@ -105,6 +110,57 @@ def test_failing_migration_via_cli_exits_1(tmp_path: Path, db_url: str) -> None:
         assert f"1. {first}" in error and f"2. {second}" in error and "3." not in error
         assert "resumes at statement 3" in error and f"DELETE FROM `{PROGRESS}`" in error
         assert catalog.user_tables() == {"first", "second"}
+
+
+# A statement that runs until it is interrupted, on each database. Not SLEEP() on
+# MySQL: it notices a closed connection by itself; BENCHMARK(), like DDL, does not.
+BUSY = {
+    "sqlite": 'execute(lambda: __import__("time").sleep(60))',
+    "postgres": 'execute("SELECT pg_sleep(60)")',
+    "mysql": "execute(\"SELECT BENCHMARK(100000000000, MD5('x'))\")",
+}
+
+
+def test_ctrl_c_mid_migration_undoes_it_and_frees_the_lock(tmp_path: Path, db_url: str) -> None:
+    """Ctrl-C while a statement runs: exit 130, the migration rolled back (or journaled,
+    on MySQL), and the lock free at once, not when the server finishes the statement."""
+    slow = tmp_path / "slow"  # the migration sleeps only while this file exists
+    slow.touch()
+    write_change(tmp_path, 10, "first", 'create(table("first"))')
+    write_up_down(
+        tmp_path,
+        20,
+        "slow",
+        f'create(table("slow"))\nif __import__("os").path.exists({str(slow)!r}):\n'
+        f"    {BUSY[backend(db_url)]}",
+        'drop(table("slow"))',
+    )
+    process = subprocess.Popen(
+        cli_command(db_url, "migrate"),
+        cwd=tmp_path,
+        env=cli_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as a terminal sends it (a test runner's workers may ignore SIGINT).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "Running 20" in line:
+            break
+    time.sleep(1)  # into the sleeping statement
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130, process.stderr.read()
+    process.stderr.close()
+
+    catalog = Catalog(db_url)
+    assert catalog.versions() == [10]
+    if has(db_url, "transactional_ddl"):
+        assert catalog.user_tables() == {"first"}
+    slow.unlink()
+    with migrator(tmp_path, db_url, migration_lock_wait=5) as m:
+        assert m.up() == [20]  # on MySQL, resumed after the journaled CREATE TABLE
+    assert catalog.user_tables() == {"first", "slow"}
 
 
 def test_failing_rollback_leaves_nothing_half_done(tmp_path: Path, db_url: str) -> None:

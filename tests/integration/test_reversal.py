@@ -6,6 +6,7 @@ runs, leaving the schema and the version row as they were.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,40 @@ def test_up_down_migration_with_data_changes(tmp_path: Path, db_url: str) -> Non
     assert catalog.versions() == []
 
 
+def test_execute_functions_use_repo_and_the_dsl_both_ways(tmp_path: Path, db_url: str) -> None:
+    """``execute(up_fn, down_fn)`` in change(): the functions run while migrating, not
+    while recording, so repo() works in them on rollback too, and the commands they
+    record run when they return."""
+    write_change(
+        tmp_path,
+        10,
+        "seed",
+        """
+        def seed():
+            with create(table("people")):
+                add("name", "string")
+            repo().execute("INSERT INTO people (name) VALUES ('ann')")
+            create(index("people", ["name"]))
+
+        def unseed():
+            assert repo().query("SELECT name FROM people") == [("ann",)]
+            drop(index("people", ["name"]))
+            drop(table("people"))
+
+        create(table("log"))
+        execute(seed, unseed)
+        """,
+    )
+    catalog = Catalog(db_url)
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10]
+        assert catalog.user_tables() == {"log", "people"}
+        assert catalog.indexes("people") == {"people_name_index"}
+        assert m.down() == [10]
+    assert catalog.user_tables() == set()
+    assert catalog.versions() == []
+
+
 def test_sql_migration_up_and_down_sections(tmp_path: Path, db_url: str) -> None:
     write(
         tmp_path / "migrations",
@@ -119,6 +154,44 @@ def test_sql_migration_up_and_down_sections(tmp_path: Path, db_url: str) -> None
         assert catalog.scalar("SELECT label FROM raw_items") == "a; b"
         assert m.down() == [10]
     assert catalog.user_tables() == set()
+
+
+# Statements only the database's own lexical rules split right.
+SCRIPTS = {
+    # A trigger body holds semicolons.
+    "sqlite": """
+        CREATE TRIGGER items_log AFTER INSERT ON items
+        BEGIN INSERT INTO log VALUES (NEW.v); INSERT INTO log VALUES ('again'); END;
+        INSERT INTO items VALUES ('it''s; ok');
+        """,
+    # A # comment, and a backslash-escaped quote, each before a semicolon.
+    "mysql": r"""
+        # the row below; with a quote
+        INSERT INTO items VALUES ('it\'s; ok');
+        INSERT INTO log VALUES ('it\'s; ok'), ('again');
+        """,
+    # A dollar-quoted body holds semicolons.
+    "postgres": """
+        CREATE FUNCTION two() RETURNS text LANGUAGE sql AS $$ SELECT 'again'; $$;
+        INSERT INTO items VALUES ('it''s; ok');
+        INSERT INTO log SELECT v FROM items UNION ALL SELECT two();
+        """,
+}
+
+
+def test_sql_migration_is_split_by_the_database_s_own_rules(tmp_path: Path, db_url: str) -> None:
+    write(
+        tmp_path / "migrations",
+        "10_script.sql",
+        "-- whimbrel:up\nCREATE TABLE items (v text);\nCREATE TABLE log (msg text);\n"
+        + textwrap.dedent(SCRIPTS[backend(db_url)])
+        + "-- whimbrel:down\nDROP TABLE log;\nDROP TABLE items;\n",
+    )
+    catalog = Catalog(db_url)
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10]
+    assert catalog.scalar("SELECT v FROM items") == "it's; ok"
+    assert catalog.scalar("SELECT count(*) FROM log WHERE msg IN ('again', 'it''s; ok')") == 2
 
 
 def test_sql_migration_transaction_false_runs_outside_a_transaction(

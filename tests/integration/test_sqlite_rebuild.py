@@ -324,6 +324,47 @@ def test_a_view_the_rebuild_would_break_refuses_it(tmp_path: Path, sqlite_url: s
     assert "name" in Catalog(sqlite_url).columns("users")
 
 
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        # On the rebuilt table, naming the dropped column.
+        "CREATE TRIGGER users_touch AFTER UPDATE ON users BEGIN "
+        "UPDATE posts SET title = NEW.name WHERE author_id = NEW.id; END",
+        # On another table, reading the dropped column of the rebuilt one.
+        "CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN "
+        "UPDATE posts SET title = (SELECT name FROM users WHERE id = NEW.author_id); END",
+    ],
+)
+def test_a_trigger_the_rebuild_would_break_refuses_it(
+    tmp_path: Path, sqlite_url: str, trigger: str
+) -> None:
+    """SQLite compiles a trigger body only when it fires: a trigger left naming a dropped
+    column would make every later UPDATE fail, long after the migration said it worked."""
+    _base(tmp_path)
+    name = trigger.split()[2]
+    write_change(tmp_path, 20, "trigger", f'execute("{trigger}", "DROP TRIGGER {name}")')
+    write_change(
+        tmp_path,
+        30,
+        "drop_name",
+        """
+        with alter(table("users")):
+            remove("name", "text")
+            modify("score", "integer", null=False, default=0)
+        """,
+    )
+    with migrator(tmp_path, sqlite_url) as m:
+        assert m.up(to=20) == [10, 15, 20]
+        with pytest.raises(MigrationFailedError) as caught:
+            m.up()
+    assert f'rebuilding table "users" breaks a trigger (error in trigger {name}' in str(
+        caught.value
+    )
+    assert "drop the trigger before changing the table" in str(caught.value)
+    assert Catalog(sqlite_url).versions() == [10, 15, 20]
+    assert "name" in Catalog(sqlite_url).columns("users")
+
+
 def test_migrations_with_rebuilds_run_on_an_in_memory_database(tmp_path: Path) -> None:
     """``sqlite:///:memory:`` through the Python API: the database lives with the migrator."""
     _base(tmp_path)

@@ -16,6 +16,7 @@ from migration_helpers import (
     error_text,
     migrator,
     run_cli,
+    write,
     write_change,
     write_config,
 )
@@ -91,6 +92,20 @@ def test_down_to_rolls_back_tenants_first(tmp_path: Path, pg_url: str) -> None:
     assert catalog.versions() == []
 
 
+def test_up_to_a_tenant_version_as_down_to_one(tmp_path: Path, pg_url: str) -> None:
+    """``--to`` may name a version only the tenants have, for migrate as for rollback."""
+    _project(tmp_path, TENANTS)
+    catalog = Catalog(pg_url)
+    with migrator(tmp_path, pg_url) as m:
+        assert m.up(to=100) == [10, 100, 100]
+        for tenant in TENANTS:
+            assert catalog.versions(tenant) == [100]
+    done = run_cli(tmp_path, pg_url, "migrate", "--to", "200")
+    assert done.returncode == 0, done.stderr
+    for tenant in TENANTS:
+        assert catalog.versions(tenant) == [100, 200]
+
+
 def test_run_one_prefix_and_status_prefix(tmp_path: Path, pg_url: str) -> None:
     _project(tmp_path, TENANTS)
     catalog = Catalog(pg_url)
@@ -161,6 +176,32 @@ def test_subclass_prefixes_and_exception_hook(tmp_path: Path, pg_url: str) -> No
             m.up()
         assert m.seen == [caught.value]  # called once, with the exception, then re-raised
     assert catalog.versions("tenant_x") == [100, 200]
+
+
+def test_prefixes_query_over_a_table_a_global_migration_creates(
+    tmp_path: Path, pg_url: str
+) -> None:
+    _project(tmp_path)
+    write(tmp_path, "whimbrel.toml", 'prefixes_query = "SELECT name FROM tenants"\n')
+    write_change(
+        tmp_path,
+        20,
+        "create_tenants",
+        """
+        with create(table("tenants", primary_key=False)):
+            add("name", "string")
+        execute("INSERT INTO tenants VALUES ('tenant_q')", "DELETE FROM tenants")
+        """,
+    )
+    done = run_cli(tmp_path, pg_url, "ensure-up")
+    assert done.returncode == 1, done.stderr
+    error = error_text(done)
+    assert "prefixes_query 'SELECT name FROM tenants' failed" in error
+    assert 'relation "tenants" does not exist' in error and "whimbrel migrate" in error
+
+    # Global migrations first, then the tenants they list; 200 is a tenant version only.
+    assert run_cli(tmp_path, pg_url, "migrate", "--to", "200").returncode == 0
+    assert Catalog(pg_url).versions("tenant_q") == [100, 200]
 
 
 def _without_schemas(url: str) -> None:

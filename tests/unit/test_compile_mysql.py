@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from whimbrel.adapters.mysql import MySQLAdapter, _seconds
+from whimbrel.adapters.mysql import MySQLAdapter
+from whimbrel.config import seconds as _seconds
 from whimbrel.dialects.mysql import MySQLDialect, split_mysql
 from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import ConfigError, UnsupportedFeatureError

@@ -91,7 +91,22 @@ def test_later_sources_win_key_by_key(tmp_path: Path) -> None:
 def test_none_overrides_do_not_erase_configured_values(tmp_path: Path) -> None:
     write(tmp_path / "whimbrel.toml", 'database_url = "sqlite:///app.db"\n')
     config = load(tmp_path, overrides={"database_url": None})
-    assert config.database_url == "sqlite:///app.db"
+    assert config.database_url == f"sqlite:///{tmp_path.resolve()}/app.db"
+
+
+def test_a_relative_sqlite_path_in_a_config_file_is_beside_that_file(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    write(project / "whimbrel.toml", 'database_url = "sqlite:///data/app.db"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = load_config(project / "whimbrel.toml", cwd=elsewhere, env={})
+    assert config.database_url == f"sqlite:///{project.resolve()}/data/app.db"
+
+
+def test_a_relative_sqlite_path_from_the_command_line_stays_relative(tmp_path: Path) -> None:
+    write(tmp_path / "whimbrel.toml", "")
+    config = load(tmp_path, overrides={"database_url": "sqlite:///x.db"})
+    assert config.database_url == "sqlite:///x.db"
 
 
 # --- environment --------------------------------------------------------------------------
@@ -113,7 +128,8 @@ def test_whimbrel_database_url_beats_database_url(tmp_path: Path) -> None:
 def test_empty_environment_values_are_ignored(tmp_path: Path) -> None:
     write(tmp_path / "whimbrel.toml", 'database_url = "sqlite:///app.db"\n')
     config = load(tmp_path, {"DATABASE_URL": "", "WHIMBREL_MIGRATION_LOCK": ""})
-    assert (config.database_url, config.migration_lock) == ("sqlite:///app.db", True)
+    assert config.database_url == f"sqlite:///{tmp_path.resolve()}/app.db"
+    assert config.migration_lock is True
 
 
 @pytest.mark.parametrize(
@@ -226,15 +242,46 @@ WRONG_TYPES: list[tuple[str, str]] = [
     ('prefixes = ["tenant_a", 2]', "prefixes must be a list of schema names"),
     ('prefixes = [""]', "prefixes must be a list of schema names"),
 ]
+WRONG_VALUES: list[tuple[str, str]] = [
+    # Checked on load for every database, not by PostgreSQL at connect time (exit 1).
+    ('lock_timeout = "soon"', "lock_timeout = 'soon' is not a duration"),
+    ('statement_timeout = "5 sec"', "statement_timeout = '5 sec' is not a duration"),
+    ("migration_lock_wait = -1", "migration_lock_wait = -1 is negative"),
+    ('migration_source = ""', "migration_source is empty"),
+    # The DSL defaults: a typo was a TypeError, ignored, or blamed on a migration file.
+    (
+        'migration_primary_key = {name = "id", tpye = "binary_id"}',
+        "migration_primary_key has an unknown key 'tpye' (did you mean 'type'?)",
+    ),
+    (
+        'migration_foreign_key = {tpye = "binary_id"}',
+        "migration_foreign_key has an unknown key 'tpye' (did you mean 'type'?)",
+    ),
+    (
+        'migration_timestamps = {typ = "utc_datetime"}',
+        "migration_timestamps has an unknown key 'typ' (did you mean 'type'?)",
+    ),
+]
 
 
-@pytest.mark.parametrize(("toml", "message"), WRONG_TYPES)
-def test_wrong_type_is_refused(tmp_path: Path, toml: str, message: str) -> None:
+@pytest.mark.parametrize(("toml", "message"), WRONG_TYPES + WRONG_VALUES)
+def test_wrong_type_or_value_is_refused(tmp_path: Path, toml: str, message: str) -> None:
     config_file = write(tmp_path / "whimbrel.toml", toml + "\n")
     with pytest.raises(ConfigError) as err:
         load(tmp_path)
     assert message in str(err.value)
     assert str(config_file.resolve()) in str(err.value)
+
+
+def test_valid_durations_and_dsl_defaults_load(tmp_path: Path) -> None:
+    write(
+        tmp_path / "whimbrel.toml",
+        'lock_timeout = "1.5 s"\nstatement_timeout = 5000\nmigration_lock_wait = 0\n'
+        'migration_primary_key = {name = "uuid", type = "binary_id", null = false}\n',
+    )
+    config = load(tmp_path)
+    assert (config.lock_timeout, config.statement_timeout) == ("1.5 s", "5000")
+    assert config.migration_primary_key["name"] == "uuid"
 
 
 def test_invalid_toml_is_refused_naming_the_file(tmp_path: Path) -> None:

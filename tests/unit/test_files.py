@@ -1,4 +1,7 @@
-"""Finding migration files: names, order, sub-folders, skipped files and duplicates."""
+"""Finding migration files: names, order, sub-folders, skipped files and duplicates.
+
+And what loading one says when it imports a module beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from whimbrel.errors import DuplicateMigrationError
+from whimbrel.errors import DuplicateMigrationError, MigrationFileError
 from whimbrel.migrator.files import MigrationFile, discover
+from whimbrel.migrator.loader import load
 
 
 def touch(folder: Path, *names: str) -> None:
@@ -113,3 +117,34 @@ def test_same_version_written_differently_is_a_duplicate(tmp_path: Path) -> None
     touch(tmp_path, "7_first.py", "007_second.py")
     with pytest.raises(DuplicateMigrationError, match="migration version 7 is used by two files"):
         discover(tmp_path)
+
+
+# --- loading: a migration importing a module beside it -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "error"),
+    [("import helpers", "No module named"), ("from . import helpers", "relative")],
+)
+def test_importing_a_module_beside_the_migration_says_how_to_share_code(
+    tmp_path: Path, statement: str, error: str
+) -> None:
+    """Migration files are loaded one by one (not as a package, folder not on sys.path),
+    as alembic and yoyo load theirs, so the error says where shared code goes instead."""
+    (tmp_path / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    path = tmp_path / "1_uses_helpers.py"
+    path.write_text(f"{statement}\n\ndef change():\n    pass\n", encoding="utf-8")
+    with pytest.raises(MigrationFileError) as caught:
+        load(MigrationFile(1, "uses_helpers", path))
+    message = str(caught.value)
+    assert f"{path}:1: loading the file raised" in message and error in message
+    assert "not on sys.path: put shared code in a module of your application" in message
+
+
+def test_a_missing_package_gets_no_hint_about_modules_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "1_uses_package.py"
+    path.write_text("import no_such_package_anywhere\n", encoding="utf-8")
+    with pytest.raises(MigrationFileError) as caught:
+        load(MigrationFile(1, "uses_package", path))
+    assert "No module named 'no_such_package_anywhere'" in str(caught.value)
+    assert "sys.path" not in str(caught.value)

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
 from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
 
@@ -45,8 +46,6 @@ log = logging.getLogger("whimbrel")
 
 #: MySQL refuses longer GET_LOCK names.
 LOCK_NAME_MAX = 64
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$")
-_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
 #: Oldest servers whose syntax the dialect targets (RENAME COLUMN, DROP CONSTRAINT).
 MINIMUM = {"mysql": (8, 0, 19), "mariadb": (10, 5, 2)}
 
@@ -124,14 +123,14 @@ class MySQLAdapter(Adapter):
     def _apply_settings(self) -> None:
         # lock_wait_timeout bounds the wait for metadata locks, which is what DDL waits on.
         if self.settings.lock_timeout is not None:
-            wait = max(1, round(_seconds(self.settings.lock_timeout, "lock_timeout")))
+            wait = max(1, round(seconds(self.settings.lock_timeout, "lock_timeout")))
             self.execute(f"SET SESSION lock_wait_timeout = {wait}")
         if self.settings.statement_timeout is not None:
-            seconds = _seconds(self.settings.statement_timeout, "statement_timeout")
+            limit = seconds(self.settings.statement_timeout, "statement_timeout")
             if self.flavor == "mariadb":
-                self.execute(f"SET SESSION max_statement_time = {seconds:g}")
+                self.execute(f"SET SESSION max_statement_time = {limit:g}")
             else:  # MySQL's limit covers SELECT statements only
-                self.execute(f"SET SESSION max_execution_time = {round(seconds * 1000)}")
+                self.execute(f"SET SESSION max_execution_time = {round(limit * 1000)}")
 
     def dialect(self, prefix: str | None = None) -> Dialect:
         from whimbrel.dialects.mysql import MySQLDialect
@@ -163,7 +162,31 @@ class MySQLAdapter(Adapter):
         except self._pymysql.MySQLError as exc:
             cursor.close()
             raise DatabaseError(f"{_reason(exc)}", statement=sql) from exc
+        except KeyboardInterrupt:
+            self._kill_session()
+            raise
         return cursor
+
+    def _kill_session(self) -> None:
+        """Ctrl-C mid-statement: end the session on the server as well.
+
+        PyMySQL drops its socket, but the server would go on running the statement,
+        and holding the session's migration lock, until the statement ends (hours,
+        for a big ALTER TABLE). ``KILL`` from a second connection stops both, as
+        psycopg cancels the query on Ctrl-C.
+        """
+        thread_id = self.conn.thread_id()
+        try:
+            killer = self._pymysql.connect(**self._params(), connect_timeout=10)
+        except self._pymysql.MySQLError as exc:
+            log.warning("could not stop session %s on the server: %s", thread_id, _reason(exc))
+            return
+        try:
+            killer.cursor().execute(f"KILL {int(thread_id)}")
+        except self._pymysql.MySQLError:
+            pass  # the session had already ended
+        finally:
+            killer.close()
 
     def begin(self, upcoming: Sequence[str] = ()) -> None:
         # Only DML is transactional here: the journal's version row and cleanup use it.
@@ -205,16 +228,7 @@ def _reason(exc: Exception) -> str:
     """``(1146, "Table 'x' doesn't exist")`` -> ``Table 'x' doesn't exist (MySQL error 1146)``."""
     args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):
+        if not args[1]:  # PyMySQL's InterfaceError(0, ""): the socket is gone
+            return "the connection to the server is closed"
         return f"{args[1]} (MySQL error {args[0]})"
     return str(exc).strip() or type(exc).__name__
-
-
-def _seconds(value: str, setting: str) -> float:
-    """PostgreSQL-style durations: ``500`` (ms), ``"500ms"``, ``"5s"``, ``"1min"``, ``"2h"``."""
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ConfigError(
-            f"{setting} = {value!r} is not a duration: write milliseconds (5000) or a number "
-            'with a unit: "500ms", "5s", "1min", "2h"'
-        )
-    return float(match[1]) * _SECONDS[match[2] or "ms"]

@@ -274,6 +274,20 @@ class SQLiteAdapter(Adapter):
                     f'rebuilding table "{table}" breaks view "{view}" ({exc}): drop the view '
                     "before changing the table and create it again after it, with execute()"
                 ) from exc
+        # Trigger bodies are only compiled when they fire, so a trigger naming a dropped
+        # column would fail every later write. ALTER TABLE ... RENAME (legacy mode off)
+        # re-checks every trigger and view of the schema; renaming a scratch table runs
+        # SQLite's own check and changes nothing else.
+        probe, renamed = quote("whimbrel_schema_check"), quote("whimbrel_schema_checked")
+        try:
+            self.execute(f"CREATE TABLE {probe} (x)")
+            self.execute(f"ALTER TABLE {probe} RENAME TO {renamed}")
+        except DatabaseError as exc:
+            raise DatabaseError(
+                f'rebuilding table "{table}" breaks a trigger ({exc}): drop the trigger '
+                "before changing the table and create it again after it, with execute()"
+            ) from exc
+        self.execute(f"DROP TABLE {renamed}")
 
     def _refuse_rebuild_with_foreign_keys(self, table: str) -> None:
         referencing = self.children(table)

@@ -17,6 +17,7 @@ from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.dsl.commands import Execute, Nothing, describe
 from whimbrel.dsl.objects import ArrayType, ColumnOpts, ColumnType, Fragment, Reference
 from whimbrel.errors import UnsupportedFeatureError
+from whimbrel.migrator.sqlsplit import split_sql
 
 C = TypeVar("C")
 Handler = Callable[[Any, Any], list[str]]
@@ -78,7 +79,11 @@ class Dialect:
     def _execute(self, c: Execute) -> list[str]:
         if not isinstance(c.up, str):
             raise TypeError("callables are run by the migrator, not compiled")
-        return [c.up]
+        return self.split(c.up) if c.script else [c.up]
+
+    def split(self, script: str) -> list[str]:
+        """The statements of an SQL script (``Execute.script``), by this database's rules."""
+        return split_sql(script)
 
     @compiles(Nothing)
     def _nothing(self, c: Nothing) -> list[str]:

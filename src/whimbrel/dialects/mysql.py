@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import Dialect, compiles
@@ -480,7 +481,10 @@ class MySQLDialect(Dialect):
     @compiles(Execute)
     def _execute(self, c: Execute) -> list[str]:
         # The driver runs one statement per call; each is journaled on its own.
-        return split_mysql(super()._execute(c)[0])
+        return super()._execute(replace(c, script=True))
+
+    def split(self, script: str) -> list[str]:
+        return split_mysql(script)
 
 
 _ALTER: dict[type, Callable[[MySQLDialect, Table, Any], list[str]]] = {

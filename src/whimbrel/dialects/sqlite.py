@@ -300,7 +300,10 @@ class SQLiteDialect(PostgresDialect):
     @compiles(Execute)
     def _execute(self, c: Execute) -> list[str]:
         # sqlite3 runs one statement per call (executescript would COMMIT first).
-        return split_sqlite(super()._execute(c)[0])
+        return super()._execute(replace(c, script=True))
+
+    def split(self, script: str) -> list[str]:
+        return split_sqlite(script)
 
 
 def _prefixes(value: object) -> Iterator[str]:

@@ -164,10 +164,17 @@ Runnable = str | Callable[[], Any]
 
 @dataclass(frozen=True)
 class Execute:
-    """Raw SQL or a callable; ``down`` is None when the command is irreversible."""
+    """Raw SQL or a callable; ``down`` is None when the command is irreversible.
+
+    ``script`` marks SQL text of several statements (a section of a ``.sql``
+    migration): each dialect splits it by its database's own rules (MySQL's
+    ``#`` comments and backslash escapes, SQLite's trigger bodies, PostgreSQL's
+    dollar quotes), so each statement runs, and is reported, on its own.
+    """
 
     up: Runnable
     down: Runnable | None = None
+    script: bool = False
 
 
 @dataclass(frozen=True)

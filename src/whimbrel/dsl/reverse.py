@@ -124,7 +124,7 @@ def _(c: RenameEnumValue) -> object:
 
 @reverse.register
 def _(c: Execute) -> object | None:
-    return None if c.down is None else Execute(c.down, c.up)
+    return None if c.down is None else Execute(c.down, c.up, c.script)
 
 
 @reverse.register

@@ -33,9 +33,9 @@ from whimbrel.errors import (
     MigrationsNotUp,
     OutOfOrderError,
     TargetNotFoundError,
-    UsageError,
 )
 from whimbrel.migrator.files import MigrationFile, discover
+from whimbrel.migrator.plan import parse_strategy, select
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
@@ -82,9 +82,19 @@ class Migrator:
 
     def known_prefixes(self) -> list[str]:
         """Tenant schemas: ``prefixes`` from the config, or the rows of ``prefixes_query``."""
-        if self.config.prefixes_query:
-            return [str(row[0]) for row in self.adapter.query(self.config.prefixes_query)]
-        return list(self.config.prefixes)
+        query = self.config.prefixes_query
+        if not query:
+            return list(self.config.prefixes)
+        try:
+            return [str(row[0]) for row in self.adapter.query(query)]
+        except DatabaseError as exc:
+            raise DatabaseError(
+                f"prefixes_query {query!r} failed: {exc}; fix the query in the configuration "
+                "(if a global migration creates the table it reads, that migration must run "
+                "first: `whimbrel migrate`)",
+                statement=query,
+                sqlstate=exc.sqlstate,
+            ) from exc
 
     def handle_migrator_exception(self, exc: BaseException) -> None:
         """Called with any exception from ``up``/``down``/``run``/``ensure_up``, then re-raised."""
@@ -124,7 +134,11 @@ class Migrator:
             if not _adapter_class(self.config.database_url).capabilities.schemas:
                 for prefix in self.known_prefixes():  # refused before the global ones run
                     self._check_prefix(prefix)
-            ran = self.run("up", **strategy)
+            # A target may be a tenant version only. Its files are enough to know it: the
+            # tenants themselves may come from a table the global migrations create.
+            tenant_files = partial(discover, self.config.tenant_migrations_path, warn=False)
+            self._require_known_target(strategy, lambda: {f.version for f in tenant_files()})
+            ran = self.run("up", _require_target=False, **strategy)
             for prefix in self.known_prefixes():
                 ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
             return ran
@@ -137,17 +151,20 @@ class Migrator:
         with self._reporting():
             if to is not None:
                 strategy["to"] = to
-            self._require_known_target(strategy)
+            self._require_known_target(strategy, lambda: {s.version for s in self._all_statuses()})
             ran: list[int] = []
             for prefix in self.known_prefixes():
                 ran += self.run("down", prefix=prefix, _require_target=False, **strategy)
             return ran + self.run("down", _require_target=False, **strategy)
 
-    def _require_known_target(self, strategy: dict[str, Any]) -> None:
+    def _require_known_target(
+        self, strategy: dict[str, Any], tenant_versions: Callable[[], set[int]]
+    ) -> None:
+        """Refuse a ``to``/``to_exclusive`` that names no global or tenant version."""
         target = strategy.get("to", strategy.get("to_exclusive"))
         if target is None:
             return
-        known = {s.version for s in self._all_statuses()}
+        known = {s.version for s in self.status()} | tenant_versions()
         if target not in known:
             raise TargetNotFoundError(
                 f"version {target} matches no migration: run `whimbrel status` to list the versions"
@@ -202,7 +219,7 @@ class Migrator:
         ``dry_run`` prints the SQL instead of running it.
         """
         with self._reporting():
-            strategy = _strategy(direction, all, step, to, to_exclusive)
+            strategy = parse_strategy(direction, all, step, to, to_exclusive)
             files = self._files(prefix)
             self._check_prefix(prefix)
             if dry_run:
@@ -234,7 +251,11 @@ class Migrator:
     # -- planning ---------------------------------------------------------------------------
 
     def _files(self, prefix: str | None) -> list[MigrationFile]:
-        return discover(self._folder(prefix))
+        folder = self._folder(prefix)
+        if not folder.is_dir():
+            # Otherwise a mistyped migrations_path reads as "already up" and ensure-up passes.
+            log.warning("the migrations folder %s does not exist: check migrations_path", folder)
+        return discover(folder)
 
     def _folder(self, prefix: str | None) -> Path:
         tenant = self.config.tenant_migrations_path
@@ -261,7 +282,7 @@ class Migrator:
             self._check_order(candidates, applied)
         else:
             candidates = [f for f in reversed(files) if f.version in done]
-        return _select(direction, kind, value, candidates)
+        return select(direction, kind, value, candidates)
 
     def _check_order(self, pending: list[MigrationFile], applied: list[int]) -> None:
         if not pending or not applied or pending[0].version > max(applied):
@@ -339,7 +360,7 @@ class Migrator:
         log.info("== %s %s %s (%s)", verb, m.file.version, m.file.name, direction)
         started = time.monotonic()
         executor.ran = []
-        with self._migration_lock_released(m, prefix):
+        with self._migration_lock_released(m, prefix, executor.dry_run):
             if executor.dry_run:
                 executor.out(
                     f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction")
@@ -484,9 +505,14 @@ class Migrator:
                 Journal.tidy(self.adapter, prefix, source)
 
     @contextmanager
-    def _migration_lock_released(self, m: Migration, prefix: str | None) -> Iterator[None]:
-        """``disable_migration_lock = True``: run this migration without holding the lock."""
-        if not (m.disable_migration_lock and self.config.migration_lock):
+    def _migration_lock_released(
+        self, m: Migration, prefix: str | None, dry_run: bool
+    ) -> Iterator[None]:
+        """``disable_migration_lock = True``: run this migration without holding the lock.
+
+        A dry run holds no lock, so it neither releases nor (on the way out) takes one.
+        """
+        if dry_run or not (m.disable_migration_lock and self.config.migration_lock):
             yield
             return
         adapter = self.adapter
@@ -542,52 +568,3 @@ def _adapter_class(url: str) -> type[Adapter]:
     from whimbrel.adapters import adapter_class
 
     return adapter_class(url)
-
-
-def _strategy(
-    direction: str, all_: bool, step: int | None, to: int | None, to_exclusive: int | None
-) -> tuple[str, int | None]:
-    if direction not in ("up", "down"):
-        raise UsageError(f"direction must be 'up' or 'down', got {direction!r}")
-    given = [
-        (k, v)
-        for k, v in (
-            ("all", all_ or None),
-            ("step", step),
-            ("to", to),
-            ("to_exclusive", to_exclusive),
-        )
-        if v is not None
-    ]
-    if len(given) > 1:
-        raise UsageError(
-            f"give one strategy, not {' and '.join(k for k, _ in given)}: "
-            "all, step, to or to_exclusive"
-        )
-    if not given:
-        return ("all", None) if direction == "up" else ("step", 1)
-    kind, value = given[0]
-    if kind == "all":
-        return ("all", None)
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or value < (1 if kind == "step" else 0)
-    ):
-        raise UsageError(f"{kind} must be a positive whole number, got {value!r}")
-    return kind, value
-
-
-def _select(
-    direction: str, kind: str, value: int | None, candidates: list[MigrationFile]
-) -> list[MigrationFile]:
-    if kind == "all":
-        return candidates
-    if kind == "step":
-        return candidates[: value or 0]
-    assert value is not None
-    if direction == "up":
-        return [
-            f for f in candidates if (f.version <= value if kind == "to" else f.version < value)
-        ]
-    return [f for f in candidates if (f.version >= value if kind == "to" else f.version > value)]

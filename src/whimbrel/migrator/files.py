@@ -59,7 +59,7 @@ def discover(folder: Path, *, warn: bool = True) -> list[MigrationFile]:
                         "e.g. 20261122093000_create_posts.py",
                         Path(root, filename),
                     )
-    found.sort()
+    found.sort(key=lambda f: (f.version, f.name))  # tuples compare faster than order=True
     check_duplicates(found)
     return found
 

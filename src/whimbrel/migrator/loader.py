@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whimbrel.dsl.api import execute
-from whimbrel.dsl.recorder import Recorder, recording
+from whimbrel.dsl.commands import Execute
+from whimbrel.dsl.recorder import Recorder, current, recording
 from whimbrel.dsl.reverse import reverse_all
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError, MigrationFileError
 from whimbrel.migrator.files import MigrationFile
-from whimbrel.migrator.sqlsplit import split_sql
 
 
 @dataclass
@@ -98,7 +97,7 @@ def load_python(file: MigrationFile) -> Migration:
         raise exc.locate(path, _line_in(exc, file.path)) from None
     except Exception as exc:
         raise MigrationFileError(
-            f"loading the file raised {type(exc).__name__}: {exc}",
+            f"loading the file raised {type(exc).__name__}: {exc}{_import_hint(exc, file.path)}",
             path=path,
             line=_line_in(exc, file.path),
         ) from exc
@@ -114,6 +113,21 @@ def load_python(file: MigrationFile) -> Migration:
         functions,
         disable_ddl_transaction=bool(namespace.get("disable_ddl_transaction", False)),
         disable_migration_lock=bool(namespace.get("disable_migration_lock", False)),
+    )
+
+
+def _import_hint(exc: Exception, path: Path) -> str:
+    """The fix for a migration importing a module beside it, which is not importable."""
+    if not isinstance(exc, ImportError):
+        return ""
+    top = (exc.name or "").partition(".")[0]
+    sibling = bool(top) and any((path.parent / name).exists() for name in (f"{top}.py", top))
+    if not sibling and "relative import" not in str(exc):
+        return ""
+    return (
+        "; migration files are loaded one by one, not as a package, and their folder is "
+        "not on sys.path: put shared code in a module of your application (installed, or "
+        "on PYTHONPATH) and import it from there"
     )
 
 
@@ -163,10 +177,9 @@ def _options(raw: str, path: str) -> dict[str, str]:
 
 
 def _sql_section(sql: str) -> Callable[[], None]:
-    statements = split_sql(sql)
-
     def run() -> None:
-        for statement in statements:
-            execute(statement)
+        # Split when compiled, by the database's own rules: a generic split here cut
+        # SQLite trigger bodies and MySQL strings with \' or # comments in two.
+        current().record(Execute(sql, script=True))
 
     return run

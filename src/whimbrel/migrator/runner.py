@@ -20,7 +20,7 @@ from whimbrel.adapters.base import Adapter
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import CatalogStep
 from whimbrel.dsl.commands import CreateIndex, DropIndex, Execute, ExecuteFile
-from whimbrel.dsl.recorder import DslDefaults, Recorder
+from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
 from whimbrel.errors import MigrationDefinitionError, MigrationFileError
 from whimbrel.migrator.journal import Journal
 from whimbrel.migrator.loader import Migration
@@ -222,10 +222,19 @@ class MigrationRun:
                 "Python callable, not run in --dry-run"
             )
             return
-        from whimbrel.dsl.recorder import recording
-
-        with recording(self.recorder):
+        # The function runs now, while the migration runs, not while change() is
+        # recorded: it gets a recorder of its own, so repo() works in it even when
+        # change() is rolled back, and what it records runs as it returns.
+        recorder = Recorder(
+            direction=self.direction,
+            prefix=self.recorder.prefix,
+            defaults=self.recorder.defaults,
+            on_flush=self.run_commands,
+        )
+        recorder.repo = Repo(self.executor, recorder.flush)
+        with recording(recorder):
             fn()
+            recorder.flush()
 
 
 class _Probe(Exception):
