@@ -69,19 +69,9 @@ def _migrator(
 def _strategy(
     all_: bool, step: int | None, to: int | None, to_exclusive: int | None
 ) -> dict[str, Any]:
-    given = {
-        k: v
-        for k, v in (
-            ("all", all_ or None),
-            ("step", step),
-            ("to", to),
-            ("to_exclusive", to_exclusive),
-        )
-        if v is not None
-    }
-    if len(given) > 1:
-        raise click.UsageError("give one of --all, --step, --to or --to-exclusive")
-    return given
+    """The strategy options given; the library refuses more than one (exit 2)."""
+    options = {"all": all_ or None, "step": step, "to": to, "to_exclusive": to_exclusive}
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _strategy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,8 +151,7 @@ def status(
 ) -> None:
     """List migrations as up or down."""
     migrator = _migrator(ctx, config_path, database_url)
-    prefixes = [prefix] if prefix is not None else [None, *migrator.known_prefixes()]
-    rows = [row for p in prefixes for row in migrator.status(p)]
+    rows = migrator.status(prefix) if prefix is not None else migrator.status_all()
     if as_json:
         click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
         return

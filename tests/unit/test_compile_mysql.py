@@ -7,22 +7,20 @@ which accepts only what both servers accept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial as call
 from typing import Any
 
 import pytest
+from compile_helpers import Migration, altering, compile_with, creating
 
 from whimbrel.adapters.mysql import MySQLAdapter
 from whimbrel.config import seconds as _seconds
 from whimbrel.dialects.mysql import MySQLDialect, split_mysql
-from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import ConfigError, UnsupportedFeatureError
 from whimbrel.migration import (
     add,
     add_if_not_exists,
-    alter,
     array,
     asc_nulls_first,
     constraint,
@@ -46,33 +44,9 @@ from whimbrel.migration import (
     validate_constraint,
 )
 
-Migration = Callable[[], Any]
-
 
 def compile_mysql(migration: Migration, flavor: str | None = None) -> list[str]:
-    recorder = Recorder()
-    with recording(recorder):
-        migration()
-    dialect = MySQLDialect(flavor=flavor)
-    return [sql for command in recorder.take() for sql in dialect.compile(command)]
-
-
-def creating(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    def migration() -> None:
-        with create(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
-
-
-def altering(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    def migration() -> None:
-        with alter(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
+    return compile_with(MySQLDialect(flavor=flavor), migration)
 
 
 KEY = "`id` bigint unsigned not null auto_increment"

@@ -7,23 +7,21 @@ Postgres connection except where noted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial as call
 from typing import Any
 
 import pytest
+from compile_helpers import Migration, altering, compile_with, creating
 
 from whimbrel.dialects.postgres import PostgresDialect
 from whimbrel.dsl.commands import Execute, ExecuteFile, Nothing, ValidateConstraint
 from whimbrel.dsl.objects import Constraint
-from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import UnsupportedFeatureError
 from whimbrel.migration import (
     add,
     add_enum_value,
     add_if_not_exists,
-    alter,
     array,
     asc,
     asc_nulls_first,
@@ -50,38 +48,10 @@ from whimbrel.migration import (
     validate_constraint,
 )
 
-Migration = Callable[[], Any]
-
 
 def compile_pg(migration: Migration, prefix: str | None = None) -> list[str]:
     """Record ``migration`` and compile every command it queued."""
-    recorder = Recorder()
-    with recording(recorder):
-        migration()
-    dialect = PostgresDialect(prefix)
-    return [sql for command in recorder.take() for sql in dialect.compile(command)]
-
-
-def creating(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    """``with create(t): <subcommands>`` as a value for parameter tables."""
-
-    def migration() -> None:
-        with create(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
-
-
-def altering(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    """``with alter(t): <subcommands>``."""
-
-    def migration() -> None:
-        with alter(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
+    return compile_with(PostgresDialect(prefix), migration)
 
 
 def check(migration: Migration, expected: list[str], prefix: str | None = None) -> None:

@@ -10,12 +10,12 @@ The rebuild planner itself is pure and is also tested on parsed definitions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial as call
 from typing import Any
 
 import pytest
+from compile_helpers import Migration, altering, compile_with, creating
 
 from whimbrel.adapters.sqlite import SQLiteAdapter
 from whimbrel.dialects.sqlite import SQLiteDialect
@@ -24,12 +24,10 @@ from whimbrel.dialects.sqlite_schema import parse_table
 from whimbrel.dialects.steps import CatalogStep
 from whimbrel.dsl.commands import ModifyColumn, RemoveColumn
 from whimbrel.dsl.objects import ColumnOpts, Table
-from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import DatabaseError, UnsupportedFeatureError
 from whimbrel.migration import (
     add,
     add_if_not_exists,
-    alter,
     array,
     constraint,
     create,
@@ -52,8 +50,6 @@ from whimbrel.migration import (
     validate_constraint,
 )
 
-Migration = Callable[[], Any]
-
 # Objects the statements below refer to; created before each statement is tried.
 FIXTURE_SCHEMA = """
 CREATE TABLE users (id INTEGER PRIMARY KEY, uuid TEXT UNIQUE);
@@ -64,29 +60,7 @@ CREATE INDEX old ON posts (title);
 
 
 def compile_sqlite(migration: Migration) -> list[str]:
-    recorder = Recorder()
-    with recording(recorder):
-        migration()
-    dialect = SQLiteDialect()
-    return [sql for command in recorder.take() for sql in dialect.compile(command)]
-
-
-def creating(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    def migration() -> None:
-        with create(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
-
-
-def altering(t: Any, *subcommands: Callable[[], None]) -> Migration:
-    def migration() -> None:
-        with alter(t):
-            for subcommand in subcommands:
-                subcommand()
-
-    return migration
+    return compile_with(SQLiteDialect(), migration)
 
 
 def run_sqlite(migration: Migration, schema: str = FIXTURE_SCHEMA) -> list[str]:

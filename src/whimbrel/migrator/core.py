@@ -151,7 +151,7 @@ class Migrator:
         with self._reporting():
             if to is not None:
                 strategy["to"] = to
-            self._require_known_target(strategy, lambda: {s.version for s in self._all_statuses()})
+            self._require_known_target(strategy, lambda: {s.version for s in self.status_all()})
             ran: list[int] = []
             for prefix in self.known_prefixes():
                 ran += self.run("down", prefix=prefix, _require_target=False, **strategy)
@@ -173,7 +173,7 @@ class Migrator:
     def ensure_up(self) -> None:
         """Raise ``MigrationsNotUp`` listing every pending migration (global and tenants)."""
         with self._reporting():
-            pending = [s for s in self._all_statuses() if s.status == "down"]
+            pending = [s for s in self.status_all() if s.status == "down"]
             if pending:
                 names = [
                     f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending
@@ -182,6 +182,13 @@ class Migrator:
                     "migrations not up: " + ", ".join(names) + "; run `whimbrel migrate`",
                     pending=names,
                 )
+
+    def status_all(self) -> list[MigrationStatus]:
+        """``status()`` of the global migrations, then of every tenant prefix."""
+        rows = self.status()
+        for prefix in self.known_prefixes():
+            rows += self.status(prefix)
+        return rows
 
     def status(self, prefix: str | None = None) -> list[MigrationStatus]:
         """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone."""
@@ -536,12 +543,6 @@ class Migrator:
         )
         fk = c.migration_foreign_key
         return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(c.migration_timestamps))
-
-    def _all_statuses(self) -> list[MigrationStatus]:
-        rows = self.status()
-        for prefix in self.known_prefixes():
-            rows += self.status(prefix)
-        return rows
 
     @contextmanager
     def _reporting(self) -> Iterator[None]:
