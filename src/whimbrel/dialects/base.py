@@ -13,7 +13,10 @@ DROP TABLE, renames, the literal writer, the identifier rule, the script
 splitter and the ``execute()`` kinds); ``PostgresDialect``, ``SQLiteDialect``
 and ``MySQLDialect`` override what their database does differently.
 
-One compiler per command type, registered in one way: ``@compiles``.
+One compiler per command type, registered in one way: ``@compiles``. Column
+changes (``AddColumn``, ``ModifyColumn``, ``RemoveColumn``) are commands too,
+compiled inside their table's ALTER: their compilers take ``(table,
+change)`` and return the ALTER TABLE actions (``Dialect.alter_actions``).
 
 - Inside a dialect class, mark a method::
 
@@ -59,6 +62,7 @@ from whimbrel.dialects.sqlsplit import POSTGRES, Splitter
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import (
     AddColumn,
+    ColumnChange,
     Command,
     CreateTable,
     DropTable,
@@ -66,7 +70,9 @@ from whimbrel.dsl.commands import (
     ExecuteCallable,
     ExecuteFile,
     ExecuteScript,
+    ModifyColumn,
     Nothing,
+    RemoveColumn,
     RenameColumn,
     RenameTable,
 )
@@ -100,7 +106,8 @@ ON_UPDATE_SQL = {
     "restrict": " ON UPDATE RESTRICT",
 }
 
-Handler = Callable[[Any, Any], list[Statement]]
+#: A compiler: ``(dialect, command)``, or ``(dialect, table, change)`` for column changes.
+Handler = Callable[..., Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -151,10 +158,21 @@ class Dialect:
 
     def compile(self, command: Command) -> list[Statement]:
         """The statements for one command (empty when there is nothing to run)."""
+        if isinstance(command, AddColumn | ModifyColumn | RemoveColumn):
+            raise TypeError(f"{command.describe()} is compiled inside its table's AlterTable")
         handler = self.handler(type(command))
         if handler is None:
             raise self.unsupported(command.describe(), "write it with execute()")
-        return handler(self, command)
+        statements: list[Statement] = handler(self, command)
+        return statements
+
+    def alter_actions(self, table: Table, change: ColumnChange) -> list[str]:
+        """The ``ALTER TABLE`` actions of one column change (its ``@compiles`` compiler)."""
+        handler = self.handler(type(change))
+        if handler is None:
+            raise self.unsupported(f"{change.describe()} in alter()", "write it with execute()")
+        actions: list[str] = handler(self, table, change)
+        return actions
 
     @classmethod
     def handler(cls, command_type: type) -> Handler | None:

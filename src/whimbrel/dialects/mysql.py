@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import IDENTIFIER, ON_DELETE_SQL, ON_UPDATE_SQL, Dialect, compiles
@@ -275,7 +274,7 @@ class MySQLDialect(Dialect):
             if isinstance(ch, ModifyColumn) and ch.from_ and isinstance(ch.from_[0], Reference)
         ]
         first = [f"ALTER TABLE {table} DROP FOREIGN KEY {self.quote(fk)}" for fk in old_keys]
-        actions = [action for ch in c.changes for action in _ALTER[type(ch)](self, t, ch)]
+        actions = [action for ch in c.changes for action in self.alter_actions(t, ch)]
         keys = [ch.name for ch in c.changes if isinstance(ch, AddColumn) and ch.opts.primary_key]
         if keys:
             actions.append(f"ADD PRIMARY KEY ({self.quote_all(keys)})")
@@ -286,6 +285,7 @@ class MySQLDialect(Dialect):
             statements.append(f"ALTER TABLE {table} COMMENT = {self.string(t.comment)}")
         return statements
 
+    @compiles(AddColumn)
     def _add(self, t: Table, ch: AddColumn) -> list[str]:
         if ch.opts.start_value is not None:
             raise self.unsupported(
@@ -301,6 +301,7 @@ class MySQLDialect(Dialect):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type, exists))
         return actions
 
+    @compiles(ModifyColumn)
     def _modify(self, t: Table, ch: ModifyColumn) -> list[str]:
         # MODIFY restates the whole column: options not given again (null, default,
         # comment) are dropped, as in Ecto.
@@ -309,6 +310,7 @@ class MySQLDialect(Dialect):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(RemoveColumn)
     def _remove(self, t: Table, ch: RemoveColumn) -> list[str]:
         exists = ""
         if ch.if_exists:
@@ -462,13 +464,6 @@ class MySQLDialect(Dialect):
             f"{describe(c)}: enum types (an ENUM is a column type here)",
             "declare the column with the values, e.g. add(\"mood\", \"enum('happy','sad')\")",
         )
-
-
-_ALTER: dict[type, Callable[[MySQLDialect, Table, Any], list[str]]] = {
-    AddColumn: MySQLDialect._add,
-    ModifyColumn: MySQLDialect._modify,
-    RemoveColumn: MySQLDialect._remove,
-}
 
 
 def _auto_increment(type_: ColumnType) -> bool:

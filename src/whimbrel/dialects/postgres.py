@@ -17,7 +17,6 @@ from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
     AlterTable,
-    ColumnChange,
     CreateConstraint,
     CreateEnum,
     CreateIndex,
@@ -153,16 +152,7 @@ class PostgresDialect(Dialect):
         )
         return [*statements, *self.comments(t, c.changes)]
 
-    def alter_actions(self, t: Table, ch: ColumnChange) -> list[str]:
-        match ch:
-            case AddColumn():
-                return self._add_actions(t, ch)
-            case ModifyColumn():
-                return self._modify_actions(t, ch)
-            case RemoveColumn():
-                return self._remove_actions(t, ch)
-        raise TypeError(ch)
-
+    @compiles(AddColumn)
     def _add_actions(self, t: Table, ch: AddColumn) -> list[str]:
         exists = "IF NOT EXISTS " if ch.if_not_exists else ""
         actions = [f"ADD COLUMN {exists}{self.column_definition(t, ch, inline_fk=False)}"]
@@ -170,6 +160,7 @@ class PostgresDialect(Dialect):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(ModifyColumn)
     def _modify_actions(self, t: Table, ch: ModifyColumn) -> list[str]:
         actions = []
         old = ch.from_[0] if ch.from_ else None
@@ -188,6 +179,7 @@ class PostgresDialect(Dialect):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(RemoveColumn)
     def _remove_actions(self, t: Table, ch: RemoveColumn) -> list[str]:
         exists = "IF EXISTS " if ch.if_exists else ""
         actions = []
