@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# The demo gets a venv of its own holding only `pip install .` (SQLite, no server driver),
+# so it shows what a user's plain install runs; tests use .[dev,bench] in $(VENV).
+DEMO_VENV  ?= .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -12,9 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install --quiet --upgrade pip
+	$(DEMO_VENV)/bin/pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
 ## demo: apply the example project's migrations to its embedded SQLite file and show their status
-demo: $(STAMP)
-	cd examples/blog && rm -f whimbrel.db && ../../$(BIN)/whimbrel migrate && ../../$(BIN)/whimbrel status
+demo: $(DEMO_STAMP)
+	cd examples/blog && rm -f whimbrel.db && ../../$(DEMO_VENV)/bin/whimbrel migrate \
+		&& ../../$(DEMO_VENV)/bin/whimbrel status
 
 ## test: the whole suite (unit + integration on real SQLite and PostgreSQL), lint and types
 test: $(STAMP)
@@ -32,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) examples/blog/whimbrel.db bench/.work
+	rm -rf $(VENV) $(DEMO_VENV) examples/blog/whimbrel.db bench/.work

@@ -51,6 +51,10 @@ class ConfigError(UsageError):
     """A configuration file, key, value or database URL is wrong."""
 
 
+class MissingDriverError(ConfigError):
+    """The database URL needs a driver that is not installed; the message names the extra."""
+
+
 class TargetNotFoundError(UsageError):
     """A ``to``/``to_exclusive`` version matches no migration."""
 

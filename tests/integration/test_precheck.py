@@ -81,3 +81,35 @@ def test_a_migration_is_checked_up_to_repo_query(tmp_path: Path, db_url: str) ->
     # transaction undoes the table; without one (MySQL) the table stays.
     expected = set() if has(db_url, "transactional_ddl") else {"a"}
     assert Catalog(db_url).user_tables() == expected
+
+
+def test_a_missing_execute_file_in_the_second_migration_stops_the_run_before_the_first(
+    tmp_path: Path, db_url: str
+) -> None:
+    # execute_file() reads its file while the migration is recorded, so the check of the
+    # whole plan finds the missing file before migration 10 runs (and, on MySQL, commits).
+    write_change(tmp_path, 10, "create_a", 'create(table("a"))')
+    write_up_down(tmp_path, 20, "seed", up='execute_file("sql/seed.sql")', down="pass")
+    done = run_cli(tmp_path, db_url, "migrate")
+    assert done.returncode == 2
+    error = error_text(done)
+    assert "20_seed.py" in error and "execute_file('sql/seed.sql'): cannot read" in error
+    assert Catalog(db_url).user_tables() == set()
+
+
+def test_the_check_and_the_run_share_one_recording(tmp_path: Path, db_url: str) -> None:
+    # The migration function counts its calls in a file: recorded once for the check and
+    # the run together, it is called once, and its data change still runs after the DDL.
+    counter = tmp_path / "calls.txt"
+    body = (
+        f"calls = __import__('pathlib').Path({str(counter)!r})\n"
+        'calls.write_text((calls.read_text() if calls.exists() else "") + "x")\n'
+        'create(table("a"))\n'
+        'repo().execute("INSERT INTO a (id) VALUES (7)")'
+    )
+    write_change(tmp_path, 10, "create_a", body)
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10]
+    assert counter.read_text() == "x"
+    catalog = Catalog(db_url)
+    assert catalog._rows("SELECT id FROM a") == [(7,)]

@@ -16,7 +16,8 @@ from compile_helpers import Migration, altering, compile_with, creating
 
 from whimbrel.adapters.mysql import MySQLAdapter
 from whimbrel.config import seconds as _seconds
-from whimbrel.dialects.mysql import MySQLDialect, split_mysql
+from whimbrel.dialects.mysql import MySQLDialect
+from whimbrel.dialects.sqlsplit import split_mysql
 from whimbrel.errors import ConfigError, UnsupportedFeatureError
 from whimbrel.migration import (
     add,

@@ -7,6 +7,7 @@ Postgres connection except where noted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial as call
 from typing import Any
@@ -14,8 +15,11 @@ from typing import Any
 import pytest
 from compile_helpers import Migration, altering, compile_with, creating
 
+from whimbrel.dialects.base import compiles
 from whimbrel.dialects.postgres import PostgresDialect
-from whimbrel.dsl.commands import Execute, ExecuteFile, Nothing, ValidateConstraint
+from whimbrel.dialects.sqlite import SQLiteDialect
+from whimbrel.dialects.steps import Statement
+from whimbrel.dsl.commands import Command, ExecuteCallable, Nothing, ValidateConstraint
 from whimbrel.dsl.objects import Constraint
 from whimbrel.errors import UnsupportedFeatureError
 from whimbrel.migration import (
@@ -1002,13 +1006,37 @@ def test_table_commands_and_execute(migration: Migration, sql: str) -> None:
 def test_execute_of_a_callable_is_not_compiled() -> None:
     # The migrator calls functions itself; compiling one is a programming error.
     with pytest.raises(TypeError, match="callables are run by the migrator"):
-        PostgresDialect().compile(Execute(lambda: None))
+        PostgresDialect().compile(ExecuteCallable(lambda: None))
+
+
+@dataclass(frozen=True)
+class Hypertable(Command):
+    """A command of a family no dialect here registered a compiler for."""
+
+    table: str
+
+    def describe(self) -> str:
+        return f"create_hypertable({self.table!r})"
 
 
 def test_commands_without_a_compiler_are_refused() -> None:
     with pytest.raises(UnsupportedFeatureError) as err:
-        PostgresDialect().compile(ExecuteFile("seed.sql"))
-    assert "postgresql does not support execute_file('seed.sql')" in str(err.value)
+        PostgresDialect().compile(Hypertable("metrics"))
+    assert "postgresql does not support create_hypertable('metrics')" in str(err.value)
+
+
+def test_a_command_family_registers_its_compiler_on_a_dialect() -> None:
+    @dataclass(frozen=True)
+    class Vacuum(Command):
+        table: str
+
+    @compiles(Vacuum, on=PostgresDialect)
+    def vacuum(d: PostgresDialect, c: Vacuum) -> list[Statement]:
+        return [f"VACUUM {d.quote(c.table)}"]
+
+    assert PostgresDialect(prefix="x").compile(Vacuum("t")) == ['VACUUM "t"']
+    with pytest.raises(UnsupportedFeatureError, match="sqlite does not support Vacuum"):
+        SQLiteDialect().compile(Vacuum("t"))
 
 
 # --- quoting ----------------------------------------------------------------------------

@@ -323,7 +323,7 @@ ACCEPTED: list[Any] = [
     pytest.param(
         # sqlite3 runs one statement per call, so execute() text is split with SQLite's tokenizer.
         lambda: execute("INSERT INTO posts (title) VALUES ('a;b'); UPDATE posts SET body = ';'"),
-        ["INSERT INTO posts (title) VALUES ('a;b');", "UPDATE posts SET body = ';'"],
+        ["INSERT INTO posts (title) VALUES ('a;b')", "UPDATE posts SET body = ';'"],
         id="execute-split",
     ),
 ]
@@ -418,10 +418,12 @@ def test_rebuilt_commands(migration: Migration, expected: list[str]) -> None:
 def test_rebuild_compiles_to_a_catalog_step_with_a_dry_run_preview() -> None:
     (step,) = compile_sqlite(altering(table("posts"), call(modify, "title", "integer")))
     assert isinstance(step, CatalogStep) and isinstance(step.plan, TablePlan)
-    assert step.startswith('-- modify("title") on table "posts"')
-    assert "rebuilds the table" in step
+    assert not isinstance(step, str)  # a typed step, not SQL text in disguise
+    assert step.preview.startswith('-- modify("title") on table "posts"')
+    assert "rebuilds the table" in step.preview
     (remove_step,) = compile_sqlite(altering(table("posts"), call(remove, "body")))
-    assert remove_step.splitlines()[1] == 'ALTER TABLE "posts" DROP COLUMN "body"'
+    assert isinstance(remove_step, CatalogStep)
+    assert remove_step.preview.splitlines()[1] == 'ALTER TABLE "posts" DROP COLUMN "body"'
 
 
 def test_drop_constraint_removes_a_named_column_constraint() -> None:

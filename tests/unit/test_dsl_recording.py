@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from whimbrel.dsl.commands import (
     DropIndex,
     DropTable,
     Execute,
+    ExecuteCallable,
     ExecuteFile,
     ModifyColumn,
     RemoveColumn,
@@ -43,7 +45,7 @@ from whimbrel.dsl.objects import (
     Table,
 )
 from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
-from whimbrel.errors import MigrationDefinitionError
+from whimbrel.errors import MigrationDefinitionError, MigrationFileError
 from whimbrel.migration import (
     add,
     add_if_not_exists,
@@ -304,8 +306,12 @@ def test_rename_table_column_and_index() -> None:
 # --- execute ---------------------------------------------------------------------------
 
 
-def test_execute_records_sql_pairs_callables_and_files() -> None:
+def test_execute_records_sql_pairs_callables_and_files(tmp_path: Path) -> None:
     def backfill() -> None: ...
+
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql/up.sql").write_text("CREATE TABLE t (a int);")
+    (tmp_path / "sql/down.sql").write_text("DROP TABLE t;")
 
     def migration() -> None:
         execute("CREATE EXTENSION citext")
@@ -314,13 +320,24 @@ def test_execute_records_sql_pairs_callables_and_files() -> None:
         execute_file("sql/up.sql")
         execute_file("sql/up.sql", "sql/down.sql")
 
-    assert record(migration) == [
+    # The files are read while recording, relative to the migration file.
+    assert record(migration, source=tmp_path / "20260101000000_m.py") == [
         Execute("CREATE EXTENSION citext"),
         Execute("CREATE EXTENSION hstore", "DROP EXTENSION hstore"),
-        Execute(backfill),
-        ExecuteFile("sql/up.sql"),
-        ExecuteFile("sql/up.sql", "sql/down.sql"),
+        ExecuteCallable(backfill),
+        ExecuteFile("sql/up.sql", None, "CREATE TABLE t (a int);"),
+        ExecuteFile("sql/up.sql", "sql/down.sql", "CREATE TABLE t (a int);", "DROP TABLE t;"),
     ]
+
+
+def test_execute_file_of_a_missing_file_fails_while_recording(tmp_path: Path) -> None:
+    def migration() -> None:
+        execute_file("sql/missing.sql")
+
+    with pytest.raises(MigrationFileError) as err:
+        record(migration, source=tmp_path / "20260101000000_m.py")
+    assert "execute_file('sql/missing.sql'): cannot read" in str(err.value)
+    assert "paths are relative to the migration file" in str(err.value)
 
 
 # --- timestamps ----------------------------------------------------------------------

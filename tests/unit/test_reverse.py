@@ -19,6 +19,7 @@ from whimbrel.dsl.commands import (
     DropIndex,
     DropTable,
     Execute,
+    ExecuteCallable,
     ExecuteFile,
     ModifyColumn,
     Nothing,
@@ -94,10 +95,14 @@ REVERSIBLE: list[Any] = [
         id="execute-up-down",
     ),
     pytest.param(
-        Execute(_redo_sql, _undo_sql), Execute(_undo_sql, _redo_sql), id="execute-callables"
+        ExecuteCallable(_redo_sql, _undo_sql),
+        ExecuteCallable(_undo_sql, _redo_sql),
+        id="execute-callables",
     ),
     pytest.param(
-        ExecuteFile("up.sql", "down.sql"), ExecuteFile("down.sql", "up.sql"), id="execute-file"
+        ExecuteFile("up.sql", "down.sql", "CREATE TABLE t (a int)", "DROP TABLE t"),
+        ExecuteFile("down.sql", "up.sql", "DROP TABLE t", "CREATE TABLE t (a int)"),
+        id="execute-file",
     ),
     pytest.param(
         AlterTable(
@@ -254,7 +259,9 @@ IRREVERSIBLE: list[Any] = [
         id="execute-sql",
     ),
     pytest.param(
-        Execute(_redo_sql), ["execute('_redo_sql')", "execute(up_sql, down_sql)"], id="execute-fn"
+        ExecuteCallable(_redo_sql),
+        ["execute('_redo_sql')", "execute(up_sql, down_sql)"],
+        id="execute-fn",
     ),
     pytest.param(
         ExecuteFile("seed.sql"),

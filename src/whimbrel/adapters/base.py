@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from whimbrel.dialects.quoting import qualified, quote, string_literal
-from whimbrel.errors import LockTimeoutError, UnsupportedFeatureError
+from whimbrel.errors import LockTimeoutError, MissingDriverError, UnsupportedFeatureError
 from whimbrel.url import mask
 
 log = logging.getLogger("whimbrel")
 
 if TYPE_CHECKING:
     from whimbrel.dialects.base import Dialect
-    from whimbrel.dialects.steps import CatalogStep
+    from whimbrel.dialects.steps import CatalogStep, Statement
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Capabilities:
       migration's own write transaction and versions are re-read inside it.
     - ``schemas``: prefixes are schemas that can be created (tenants).
     - ``concurrent_index``: ``concurrently=True`` builds an index without blocking writes.
+    - ``concurrent_index_needs_no_transaction``: such a build refuses to run inside a
+      transaction and waits for every open snapshot (PostgreSQL), so the runner
+      warns about ``concurrently=True`` in a transaction or without the lock.
 
     Without ``transactional_ddl`` the migrator journals every statement of a
     migration as it completes (``whimbrel.migrator.journal``), so a failure
@@ -57,6 +60,26 @@ class Capabilities:
     session_lock: bool = True
     schemas: bool = True
     concurrent_index: bool = False
+    concurrent_index_needs_no_transaction: bool = False
+
+
+def import_driver(module: str, extra: str, url: str) -> Any:
+    """Import a database driver, or say which extra installs it.
+
+    Drivers are optional extras (``whimbrel[postgres]``, ``whimbrel[mysql]``) so
+    that ``pip install whimbrel`` is enough for SQLite.
+
+    Example::
+
+        psycopg = import_driver("psycopg", "postgres", "postgresql://db/app")
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDriverError(
+            f"{mask(url)} needs the {module} driver, which is not installed: "
+            f"pip install 'whimbrel[{extra}]'"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -152,7 +175,7 @@ class Adapter(ABC):
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run a query and return all its rows."""
 
-    def begin(self, upcoming: Sequence[str] = ()) -> None:
+    def begin(self, upcoming: Sequence[Statement] = ()) -> None:
         """Open a migration's transaction.
 
         ``upcoming`` holds the migration's statements compiled before it ran

@@ -37,9 +37,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.adapters.base import Adapter, Capabilities, import_driver
 from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
+from whimbrel.dialects.steps import Statement
 from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
 
 log = logging.getLogger("whimbrel")
@@ -71,13 +72,7 @@ class MySQLAdapter(Adapter):
     server_version: str = ""
 
     def connect(self) -> None:
-        try:
-            import pymysql
-        except ImportError:
-            raise ConfigError(
-                f"{self.display_url} needs the PyMySQL driver: pip install 'whimbrel[mysql]'"
-            ) from None
-        self._pymysql = pymysql
+        pymysql = self._pymysql = import_driver("pymysql", "mysql", self.url)
         try:
             self.conn = pymysql.connect(**self._params(), autocommit=True, connect_timeout=10)
         except pymysql.MySQLError as exc:
@@ -188,7 +183,7 @@ class MySQLAdapter(Adapter):
         finally:
             killer.close()
 
-    def begin(self, upcoming: Sequence[str] = ()) -> None:
+    def begin(self, upcoming: Sequence[Statement] = ()) -> None:
         # Only DML is transactional here: the journal's version row and cleanup use it.
         self.execute("START TRANSACTION")
 

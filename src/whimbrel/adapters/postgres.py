@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.adapters.base import Adapter, Capabilities, import_driver
 from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
 
@@ -28,13 +28,15 @@ class PostgresAdapter(Adapter):
     # inserted_at is a naive timestamp in UTC, as Ecto writes it.
     now_utc = "(now() AT TIME ZONE 'utc')"
     capabilities = Capabilities(
-        transactional_ddl=True, session_lock=True, schemas=True, concurrent_index=True
+        transactional_ddl=True,
+        session_lock=True,
+        schemas=True,
+        concurrent_index=True,
+        concurrent_index_needs_no_transaction=True,
     )
 
     def connect(self) -> None:
-        import psycopg
-
-        self._psycopg = psycopg
+        psycopg = self._psycopg = import_driver("psycopg", "postgres", self.url)
         try:
             self.conn = psycopg.connect(
                 self.url.replace("postgresql+psycopg://", "postgresql://", 1),

@@ -56,7 +56,7 @@ from whimbrel.url import sqlite_path
 
 if TYPE_CHECKING:
     from whimbrel.dialects.sqlite_schema import TableSchema
-    from whimbrel.dialects.steps import CatalogStep
+    from whimbrel.dialects.steps import CatalogStep, Statement
 
 #: (child table, parent table) -> number of rows whose foreign key finds no parent.
 Violations = Counter[tuple[str, str]]
@@ -127,7 +127,7 @@ class SQLiteAdapter(Adapter):
             code = getattr(exc, "sqlite_errorname", None)
             raise DatabaseError(str(exc), statement=sql, sqlstate=code) from exc
 
-    def begin(self, upcoming: Sequence[str] = ()) -> None:
+    def begin(self, upcoming: Sequence[Statement] = ()) -> None:
         from whimbrel.dialects.steps import CatalogStep
 
         rebuilds = any(isinstance(s, CatalogStep) and s.plan.may_rebuild for s in upcoming)

@@ -39,15 +39,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, ClassVar
 
-from whimbrel.dialects.base import Dialect, compiles
+from whimbrel.dialects.base import IDENTIFIER, ON_DELETE_SQL, ON_UPDATE_SQL, Dialect, compiles
+from whimbrel.dialects.sqlsplit import MYSQL
+from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
     AlterTable,
+    Command,
     CreateConstraint,
     CreateEnum,
     CreateIndex,
@@ -56,7 +57,6 @@ from whimbrel.dsl.commands import (
     DropEnum,
     DropIndex,
     DropTable,
-    Execute,
     ModifyColumn,
     RemoveColumn,
     RenameColumn,
@@ -80,28 +80,8 @@ from whimbrel.dsl.objects import (
 )
 from whimbrel.errors import UnsupportedFeatureError
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # `name(10)`: an index on the first 10 characters (needed for TEXT/BLOB columns).
 _PREFIX_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(\d+)\s*\)$")
-# Statements of an execute() text: quotes, comments and `;` (backslash escapes in quotes).
-_SQL_TOKEN = re.compile(
-    r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`"
-    r"|--[ \t][^\n]*|#[^\n]*|/\*.*?\*/|;",
-    re.S,
-)
-
-ON_DELETE_SQL = {
-    "nothing": "",
-    "delete_all": " ON DELETE CASCADE",
-    "nilify_all": " ON DELETE SET NULL",
-    "restrict": " ON DELETE RESTRICT",
-}
-ON_UPDATE_SQL = {
-    "nothing": "",
-    "update_all": " ON UPDATE CASCADE",
-    "nilify_all": " ON UPDATE SET NULL",
-    "restrict": " ON UPDATE RESTRICT",
-}
 #: A reference to an auto-increment key is an unsigned integer of the same width (Ecto).
 REFERENCE_TYPES = {
     "serial": "bigint unsigned",
@@ -117,6 +97,9 @@ _FLAVORS = {None: "MySQL/MariaDB", "mysql": "MySQL", "mariadb": "MariaDB"}
 class MySQLDialect(Dialect):
     name = "mysql"
     quote_char = "`"
+    splitter = MYSQL
+    # The driver runs one statement per call; each is journaled on its own.
+    one_statement_per_call = True
     types: ClassVar[dict[str, str]] = {
         "id": "integer",
         "integer": "integer",
@@ -162,10 +145,9 @@ class MySQLDialect(Dialect):
 
     # -- values and types ------------------------------------------------------------
 
-    @staticmethod
-    def string(value: str) -> str:
+    def string(self, value: str) -> str:
         # Backslash is an escape character in MySQL strings (unless NO_BACKSLASH_ESCAPES).
-        return Dialect.string(value.replace("\\", "\\\\"))
+        return super().string(value.replace("\\", "\\\\"))
 
     def literal(self, value: Any, type_: ColumnType | None = None) -> str:
         if isinstance(value, list):
@@ -197,7 +179,7 @@ class MySQLDialect(Dialect):
 
     # -- columns ------------------------------------------------------------------------
 
-    def column_definition(self, c: AddColumn | ModifyColumn, *, in_alter: bool = False) -> str:
+    def column_sql(self, c: AddColumn | ModifyColumn, *, in_alter: bool = False) -> str:
         """```name` type [COLLATE] [GENERATED] [DEFAULT] [NULL] [COMMENT] [AFTER]``."""
         o, sql_type = c.opts, self.column_type(c.type, c.opts)
         sql = f"{self.quote(c.name)} {sql_type}"
@@ -260,9 +242,9 @@ class MySQLDialect(Dialect):
     # -- tables ----------------------------------------------------------------------------
 
     @compiles(CreateTable)
-    def _create_table(self, c: CreateTable) -> list[str]:
+    def _create_table(self, c: CreateTable) -> list[Statement]:
         t = c.table
-        parts = [self.column_definition(col) for col in c.columns]
+        parts = [self.column_sql(col) for col in c.columns]
         keys = [col.name for col in c.columns if col.opts.primary_key]
         if keys:
             parts.append(f"PRIMARY KEY ({self.quote_all(keys)})")
@@ -281,7 +263,7 @@ class MySQLDialect(Dialect):
         return [sql + (f" {t.options}" if t.options else "")]
 
     @compiles(AlterTable)
-    def _alter_table(self, c: AlterTable) -> list[str]:
+    def _alter_table(self, c: AlterTable) -> list[Statement]:
         t = c.table
         table = self.qualified(t.name, t.prefix)
         # Dropping and re-adding a foreign key of the same name in one ALTER fails
@@ -292,15 +274,18 @@ class MySQLDialect(Dialect):
             if isinstance(ch, ModifyColumn) and ch.from_ and isinstance(ch.from_[0], Reference)
         ]
         first = [f"ALTER TABLE {table} DROP FOREIGN KEY {self.quote(fk)}" for fk in old_keys]
-        actions = [action for ch in c.changes for action in _ALTER[type(ch)](self, t, ch)]
+        actions = [action for ch in c.changes for action in self.alter_actions(t, ch)]
         keys = [ch.name for ch in c.changes if isinstance(ch, AddColumn) and ch.opts.primary_key]
         if keys:
             actions.append(f"ADD PRIMARY KEY ({self.quote_all(keys)})")
-        statements = first + ([f"ALTER TABLE {table} {', '.join(actions)}"] if actions else [])
+        statements: list[Statement] = [*first]
+        if actions:
+            statements.append(f"ALTER TABLE {table} {', '.join(actions)}")
         if t.comment is not None:
             statements.append(f"ALTER TABLE {table} COMMENT = {self.string(t.comment)}")
         return statements
 
+    @compiles(AddColumn)
     def _add(self, t: Table, ch: AddColumn) -> list[str]:
         if ch.opts.start_value is not None:
             raise self.unsupported(
@@ -311,19 +296,21 @@ class MySQLDialect(Dialect):
         if ch.if_not_exists:
             self._mariadb_only(describe(ch), "use add() in a migration that runs once")
             exists = "IF NOT EXISTS "
-        actions = [f"ADD COLUMN {exists}{self.column_definition(ch, in_alter=True)}"]
+        actions = [f"ADD COLUMN {exists}{self.column_sql(ch, in_alter=True)}"]
         if isinstance(ch.type, Reference):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type, exists))
         return actions
 
+    @compiles(ModifyColumn)
     def _modify(self, t: Table, ch: ModifyColumn) -> list[str]:
         # MODIFY restates the whole column: options not given again (null, default,
         # comment) are dropped, as in Ecto.
-        actions = [f"MODIFY {self.column_definition(ch, in_alter=True)}"]
+        actions = [f"MODIFY {self.column_sql(ch, in_alter=True)}"]
         if isinstance(ch.type, Reference):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(RemoveColumn)
     def _remove(self, t: Table, ch: RemoveColumn) -> list[str]:
         exists = ""
         if ch.if_exists:
@@ -336,7 +323,7 @@ class MySQLDialect(Dialect):
         return actions + [f"DROP COLUMN {exists}{self.quote(ch.name)}"]
 
     @compiles(DropTable)
-    def _drop_table(self, c: DropTable) -> list[str]:
+    def _drop_table(self, c: DropTable) -> list[Statement]:
         if c.mode == "cascade":
             raise self.unsupported(
                 f'{describe(c)} with mode="cascade" (MySQL accepts CASCADE and ignores it)',
@@ -346,26 +333,26 @@ class MySQLDialect(Dialect):
         return [f"DROP TABLE {exists}{self.qualified(c.table.name, c.table.prefix)}"]
 
     @compiles(RenameTable)
-    def _rename_table(self, c: RenameTable) -> list[str]:
+    def _rename_table(self, c: RenameTable) -> list[Statement]:
         old = self.qualified(c.table.name, c.table.prefix)
         return [f"RENAME TABLE {old} TO {self.qualified(c.to.name, c.table.prefix)}"]
 
     @compiles(RenameColumn)
-    def _rename_column(self, c: RenameColumn) -> list[str]:
+    def _rename_column(self, c: RenameColumn) -> list[Statement]:
         table = self.qualified(c.table.name, c.table.prefix)
         return [f"ALTER TABLE {table} RENAME COLUMN {self.quote(c.column)} TO {self.quote(c.to)}"]
 
     # -- indexes ---------------------------------------------------------------------------
 
     @compiles(CreateIndex)
-    def _create_index(self, c: CreateIndex) -> list[str]:
+    def _create_index(self, c: CreateIndex) -> list[Statement]:
         i = c.index
         self._index_options(i, describe(c))
         exists = ""
         if c.if_not_exists:
             self._mariadb_only(describe(c), "use create() in a migration that runs once")
             exists = "IF NOT EXISTS "
-        columns = ", ".join(self.index_column(col, i) for col in i.columns)
+        columns = ", ".join(self.index_part(col, i) for col in i.columns)
         sql = "CREATE " + ("UNIQUE " if i.unique else "") + f"INDEX {exists}{self.quote(i.name)}"
         sql += f" ON {self.qualified(i.table, i.prefix)} ({columns})"
         sql += f" USING {i.using.upper()}" if i.using else ""
@@ -389,16 +376,16 @@ class MySQLDialect(Dialect):
             if given:
                 raise self.unsupported(f"{what} with {option}", fix)
 
-    def index_column(self, column: str | IndexColumn, i: Index) -> str:
+    def index_part(self, column: str | IndexColumn, i: Index) -> str:
         """A name (quoted), ``name(10)`` (a prefix), or an expression (MySQL 8 only)."""
         if isinstance(column, IndexColumn):
             if column.nulls:
                 raise self.unsupported(
                     f'NULLS {column.nulls} in index "{i.name}"', "use asc() or desc()"
                 )
-            sql = self.index_column(column.expr, i)
+            sql = self.index_part(column.expr, i)
             return sql + (f" {column.direction}" if column.direction else "")
-        if _IDENTIFIER.match(column):
+        if IDENTIFIER.match(column):
             return self.quote(column)
         part = _PREFIX_PART.match(column)
         if part:
@@ -412,7 +399,7 @@ class MySQLDialect(Dialect):
         return f"({column})"
 
     @compiles(DropIndex)
-    def _drop_index(self, c: DropIndex) -> list[str]:
+    def _drop_index(self, c: DropIndex) -> list[Statement]:
         if c.mode == "cascade":
             raise self.unsupported(f'{describe(c)} with mode="cascade"', "drop the index alone")
         exists = ""
@@ -426,7 +413,7 @@ class MySQLDialect(Dialect):
         return [f"DROP INDEX {exists}{name} ON {table}"]
 
     @compiles(RenameIndex)
-    def _rename_index(self, c: RenameIndex) -> list[str]:
+    def _rename_index(self, c: RenameIndex) -> list[Statement]:
         i = c.index
         table = self.qualified(i.table, i.prefix)
         return [f"ALTER TABLE {table} RENAME INDEX {self.quote(i.name)} TO {self.quote(c.to)}"]
@@ -434,7 +421,7 @@ class MySQLDialect(Dialect):
     # -- constraints -------------------------------------------------------------------------
 
     @compiles(CreateConstraint)
-    def _create_constraint(self, c: CreateConstraint) -> list[str]:
+    def _create_constraint(self, c: CreateConstraint) -> list[Statement]:
         k = c.constraint
         if k.exclude is not None:
             raise self.unsupported(
@@ -451,7 +438,7 @@ class MySQLDialect(Dialect):
         return [f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(k.name)} CHECK ({k.check})"]
 
     @compiles(DropConstraint)
-    def _drop_constraint(self, c: DropConstraint) -> list[str]:
+    def _drop_constraint(self, c: DropConstraint) -> list[Statement]:
         k = c.constraint
         if c.mode == "cascade":
             raise self.unsupported(
@@ -465,56 +452,19 @@ class MySQLDialect(Dialect):
         return [f"ALTER TABLE {table} DROP CONSTRAINT {exists}{self.quote(k.name)}"]
 
     @compiles(ValidateConstraint)
-    def _validate_constraint(self, c: ValidateConstraint) -> list[str]:
+    def _validate_constraint(self, c: ValidateConstraint) -> list[Statement]:
         raise self.unsupported(
             f"{describe(c)} (there are no NOT VALID constraints to validate)",
             "constraints are checked when they are added: leave validate_constraint() out",
         )
 
     @compiles(CreateEnum, DropEnum, RenameEnum, AddEnumValue, RenameEnumValue)
-    def _enum(self, c: object) -> list[str]:
+    def _enum(self, c: Command) -> list[Statement]:
         raise self.unsupported(
             f"{describe(c)}: enum types (an ENUM is a column type here)",
             "declare the column with the values, e.g. add(\"mood\", \"enum('happy','sad')\")",
         )
 
-    @compiles(Execute)
-    def _execute(self, c: Execute) -> list[str]:
-        # The driver runs one statement per call; each is journaled on its own.
-        return super()._execute(replace(c, script=True))
-
-    def split(self, script: str) -> list[str]:
-        return split_mysql(script)
-
-
-_ALTER: dict[type, Callable[[MySQLDialect, Table, Any], list[str]]] = {
-    AddColumn: MySQLDialect._add,
-    ModifyColumn: MySQLDialect._modify,
-    RemoveColumn: MySQLDialect._remove,
-}
-
 
 def _auto_increment(type_: ColumnType) -> bool:
     return isinstance(type_, str) and type_ in _AUTO_INCREMENT
-
-
-def split_mysql(sql: str) -> list[str]:
-    """The statements of a script: ``;`` outside quotes and comments ends one.
-
-    >>> split_mysql("INSERT INTO t VALUES ('a;b\\\\'c'); # note; here\\nSELECT 1")
-    ["INSERT INTO t VALUES ('a;b\\\\'c')", '# note; here\\nSELECT 1']
-    """
-    statements, start = [], 0
-    for match in _SQL_TOKEN.finditer(sql):
-        if match.group() == ";":
-            statements.append(sql[start : match.start()])
-            start = match.end()
-    statements.append(sql[start:])
-    return [s.strip() for s in statements if _has_code(s)]
-
-
-def _has_code(sql: str) -> bool:
-    def keep(match: re.Match[str]) -> str:
-        return "" if match.group().startswith(("--", "#", "/*")) else match.group()
-
-    return bool(_SQL_TOKEN.sub(keep, sql).strip())

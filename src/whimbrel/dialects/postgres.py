@@ -11,27 +11,23 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from whimbrel.dialects.base import Dialect, compiles
+from whimbrel.dialects.base import Dialect, cascade, compiles, default_type
+from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
     AlterTable,
-    ColumnChange,
     CreateConstraint,
     CreateEnum,
     CreateIndex,
-    CreateTable,
     DropConstraint,
     DropEnum,
     DropIndex,
-    DropTable,
     ModifyColumn,
     RemoveColumn,
-    RenameColumn,
     RenameEnum,
     RenameEnumValue,
     RenameIndex,
-    RenameTable,
     ValidateConstraint,
 )
 from whimbrel.dsl.objects import (
@@ -40,29 +36,14 @@ from whimbrel.dsl.objects import (
     ColumnType,
     EnumType,
     Index,
-    IndexColumn,
     Reference,
     Table,
     reference_name,
 )
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Index options that are already a clause; anything else is a storage-parameter list.
 _INDEX_CLAUSE = re.compile(r"^\s*(WITH|TABLESPACE)\b", re.IGNORECASE)
 
-ON_DELETE_SQL = {
-    "nothing": "",
-    "delete_all": " ON DELETE CASCADE",
-    "nilify_all": " ON DELETE SET NULL",
-    "default_all": " ON DELETE SET DEFAULT",
-    "restrict": " ON DELETE RESTRICT",
-}
-ON_UPDATE_SQL = {
-    "nothing": "",
-    "update_all": " ON UPDATE CASCADE",
-    "nilify_all": " ON UPDATE SET NULL",
-    "restrict": " ON UPDATE RESTRICT",
-}
 # A reference to a serial key is a plain integer column of the same width.
 REFERENCE_TYPES = {"serial": "integer", "bigserial": "bigint", "identity": "bigint"}
 
@@ -144,57 +125,6 @@ class PostgresDialect(Dialect):
         # The cast types an empty ARRAY[], which PostgreSQL cannot infer.
         return f"ARRAY[{items}]::{self.column_type(type_, ColumnOpts())}"
 
-    # -- columns --------------------------------------------------------------------------
-
-    def column_definition(self, table: Table, c: AddColumn, inline_fk: bool = True) -> str:
-        """``"name" type [COLLATE] [GENERATED] [DEFAULT] [NULL|NOT NULL] [REFERENCES]``.
-
-        ``inline_fk=False`` leaves a reference's constraint out, for callers
-        that add it as a separate ``ADD CONSTRAINT`` (``ALTER TABLE``).
-        """
-        sql = f"{self.quote(c.name)} {self.column_type(c.type, c.opts)}"
-        return sql + self.column_options(table, c.name, c.type, c.opts, inline_fk)
-
-    def column_options(
-        self, table: Table, name: str, type_: ColumnType, o: ColumnOpts, inline_fk: bool = True
-    ) -> str:
-        sql = ""
-        if o.collation:
-            sql += f" COLLATE {self.quote(o.collation)}"
-        if o.generated:
-            sql += f" GENERATED {o.generated}"
-        if o.has_default:
-            sql += f" DEFAULT {self.literal(o.default, _default_type(type_))}"
-        if o.null is not None:
-            sql += " NULL" if o.null else " NOT NULL"
-        if inline_fk and isinstance(type_, Reference) and not type_.with_:
-            sql += " CONSTRAINT " + self.quote(reference_name(table.name, name, type_))
-            sql += self.references_clause(table, name, type_)
-        return sql
-
-    def references_clause(self, table: Table, column: str, ref: Reference) -> str:
-        """`` REFERENCES "t"("id") [MATCH] [ON DELETE] [ON UPDATE]``."""
-        target = [ref.column, *(theirs for _, theirs in ref.with_)]
-        sql = f" REFERENCES {self.qualified(ref.table, ref.prefix or table.prefix)}"
-        sql += f"({self.quote_all(target)})"
-        if ref.match:
-            sql += f" MATCH {ref.match.upper()}"
-        return sql + self.on_delete(ref) + ON_UPDATE_SQL[ref.on_update]
-
-    def on_delete(self, ref: Reference) -> str:
-        if isinstance(ref.on_delete, tuple):
-            action, columns = ref.on_delete
-            verb = "SET NULL" if action == "nilify" else "SET DEFAULT"
-            return f" ON DELETE {verb} ({self.quote_all(columns)})"
-        return ON_DELETE_SQL[ref.on_delete]
-
-    def foreign_key(self, table: Table, column: str, ref: Reference) -> str:
-        """``CONSTRAINT "fk" FOREIGN KEY (cols) REFERENCES ...`` (table-level form)."""
-        mine = [column, *(own for own, _ in ref.with_)]
-        sql = f"CONSTRAINT {self.quote(reference_name(table.name, column, ref))} "
-        sql += f"FOREIGN KEY ({self.quote_all(mine)})" + self.references_clause(table, column, ref)
-        return sql + ("" if ref.validate else " NOT VALID")
-
     def comments(self, table: Table, columns: tuple[Any, ...]) -> list[str]:
         out = []
         if table.comment is not None:
@@ -208,31 +138,8 @@ class PostgresDialect(Dialect):
                 out.append(f"COMMENT ON COLUMN {target} IS {self.string(c.opts.comment)}")
         return out
 
-    # -- tables ---------------------------------------------------------------------------
-
-    def table_elements(self, t: Table, columns: tuple[AddColumn, ...]) -> list[str]:
-        """Column definitions, then the primary key and composite foreign keys."""
-        parts = [self.column_definition(t, col) for col in columns]
-        keys = [col.name for col in columns if col.opts.primary_key]
-        if keys:
-            parts.append(f"PRIMARY KEY ({self.quote_all(keys)})")
-        for col in columns:
-            if isinstance(col.type, Reference) and col.type.with_:
-                parts.append(self.foreign_key(t, col.name, col.type))
-        return parts
-
-    @compiles(CreateTable)
-    def _create_table(self, c: CreateTable) -> list[str]:
-        t = c.table
-        parts = self.table_elements(t, c.columns)
-        head = "CREATE " + (f"{t.modifiers} " if t.modifiers else "") + "TABLE "
-        head += "IF NOT EXISTS " if c.if_not_exists else ""
-        sql = f"{head}{self.qualified(t.name, t.prefix)} ({', '.join(parts)})"
-        sql += f" {t.options}" if t.options else ""
-        return [sql, *self.comments(t, c.columns)]
-
     @compiles(AlterTable)
-    def _alter_table(self, c: AlterTable) -> list[str]:
+    def _alter_table(self, c: AlterTable) -> list[Statement]:
         t = c.table
         actions = [action for ch in c.changes for action in self.alter_actions(t, ch)]
         keys = [ch.name for ch in c.changes if isinstance(ch, AddColumn) and ch.opts.primary_key]
@@ -243,18 +150,9 @@ class PostgresDialect(Dialect):
             if actions
             else []
         )
-        return statements + self.comments(t, c.changes)
+        return [*statements, *self.comments(t, c.changes)]
 
-    def alter_actions(self, t: Table, ch: ColumnChange) -> list[str]:
-        match ch:
-            case AddColumn():
-                return self._add_actions(t, ch)
-            case ModifyColumn():
-                return self._modify_actions(t, ch)
-            case RemoveColumn():
-                return self._remove_actions(t, ch)
-        raise TypeError(ch)
-
+    @compiles(AddColumn)
     def _add_actions(self, t: Table, ch: AddColumn) -> list[str]:
         exists = "IF NOT EXISTS " if ch.if_not_exists else ""
         actions = [f"ADD COLUMN {exists}{self.column_definition(t, ch, inline_fk=False)}"]
@@ -262,6 +160,7 @@ class PostgresDialect(Dialect):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(ModifyColumn)
     def _modify_actions(self, t: Table, ch: ModifyColumn) -> list[str]:
         actions = []
         old = ch.from_[0] if ch.from_ else None
@@ -274,12 +173,13 @@ class PostgresDialect(Dialect):
             actions.append(f"{col} {'DROP' if ch.opts.null else 'SET'} NOT NULL")
         if ch.opts.has_default:
             actions.append(
-                f"{col} SET DEFAULT {self.literal(ch.opts.default, _default_type(ch.type))}"
+                f"{col} SET DEFAULT {self.literal(ch.opts.default, default_type(ch.type))}"
             )
         if isinstance(ch.type, Reference):
             actions.append("ADD " + self.foreign_key(t, ch.name, ch.type))
         return actions
 
+    @compiles(RemoveColumn)
     def _remove_actions(self, t: Table, ch: RemoveColumn) -> list[str]:
         exists = "IF EXISTS " if ch.if_exists else ""
         actions = []
@@ -288,35 +188,10 @@ class PostgresDialect(Dialect):
             actions.append(f"DROP CONSTRAINT {exists}{fk}")
         return actions + [f"DROP COLUMN {exists}{self.quote(ch.name)}"]
 
-    @compiles(DropTable)
-    def _drop_table(self, c: DropTable) -> list[str]:
-        exists = "IF EXISTS " if c.if_exists else ""
-        return [f"DROP TABLE {exists}{self.qualified(c.table.name, c.table.prefix)}{_mode(c.mode)}"]
-
-    @compiles(RenameTable)
-    def _rename_table(self, c: RenameTable) -> list[str]:
-        return [
-            f"ALTER TABLE {self.qualified(c.table.name, c.table.prefix)} "
-            f"RENAME TO {self.quote(c.to.name)}"
-        ]
-
-    @compiles(RenameColumn)
-    def _rename_column(self, c: RenameColumn) -> list[str]:
-        table = self.qualified(c.table.name, c.table.prefix)
-        return [f"ALTER TABLE {table} RENAME COLUMN {self.quote(c.column)} TO {self.quote(c.to)}"]
-
     # -- indexes -------------------------------------------------------------------------
 
-    def index_column(self, column: str | IndexColumn) -> str:
-        """A plain name is quoted; anything else is an SQL expression, used verbatim."""
-        if isinstance(column, IndexColumn):
-            sql = self.index_column(column.expr)
-            sql += f" {column.direction}" if column.direction else ""
-            return sql + (f" NULLS {column.nulls}" if column.nulls else "")
-        return self.quote(column) if _IDENTIFIER.match(column) else column
-
     @compiles(CreateIndex)
-    def _create_index(self, c: CreateIndex) -> list[str]:
+    def _create_index(self, c: CreateIndex) -> list[Statement]:
         i = c.index
         sql = "CREATE " + ("UNIQUE " if i.unique else "") + "INDEX "
         sql += "CONCURRENTLY " if i.concurrently else ""
@@ -344,13 +219,13 @@ class PostgresDialect(Dialect):
         return [f"COMMENT ON INDEX {self.qualified(i.name, i.prefix)} IS {self.string(i.comment)}"]
 
     @compiles(DropIndex)
-    def _drop_index(self, c: DropIndex) -> list[str]:
+    def _drop_index(self, c: DropIndex) -> list[Statement]:
         sql = "DROP INDEX " + ("CONCURRENTLY " if c.index.concurrently else "")
         sql += "IF EXISTS " if c.if_exists else ""
-        return [sql + self.qualified(c.index.name, c.index.prefix) + _mode(c.mode)]
+        return [sql + self.qualified(c.index.name, c.index.prefix) + cascade(c.mode)]
 
     @compiles(RenameIndex)
-    def _rename_index(self, c: RenameIndex) -> list[str]:
+    def _rename_index(self, c: RenameIndex) -> list[Statement]:
         return [
             f"ALTER INDEX {self.qualified(c.index.name, c.index.prefix)} "
             f"RENAME TO {self.quote(c.to)}"
@@ -359,12 +234,12 @@ class PostgresDialect(Dialect):
     # -- constraints --------------------------------------------------------------------
 
     @compiles(CreateConstraint)
-    def _create_constraint(self, c: CreateConstraint) -> list[str]:
+    def _create_constraint(self, c: CreateConstraint) -> list[Statement]:
         k = c.constraint
         body = f"CHECK ({k.check})" if k.check is not None else f"EXCLUDE USING {k.exclude}"
         body += "" if k.validate else " NOT VALID"
         table = self.qualified(k.table, k.prefix)
-        sql = [f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(k.name)} {body}"]
+        sql: list[Statement] = [f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(k.name)} {body}"]
         if k.comment is not None:
             sql.append(
                 f"COMMENT ON CONSTRAINT {self.quote(k.name)} ON {table} IS {self.string(k.comment)}"
@@ -372,14 +247,16 @@ class PostgresDialect(Dialect):
         return sql
 
     @compiles(DropConstraint)
-    def _drop_constraint(self, c: DropConstraint) -> list[str]:
+    def _drop_constraint(self, c: DropConstraint) -> list[Statement]:
         k = c.constraint
         exists = "IF EXISTS " if c.if_exists else ""
         table = self.qualified(k.table, k.prefix)
-        return [f"ALTER TABLE {table} DROP CONSTRAINT {exists}{self.quote(k.name)}{_mode(c.mode)}"]
+        return [
+            f"ALTER TABLE {table} DROP CONSTRAINT {exists}{self.quote(k.name)}{cascade(c.mode)}"
+        ]
 
     @compiles(ValidateConstraint)
-    def _validate_constraint(self, c: ValidateConstraint) -> list[str]:
+    def _validate_constraint(self, c: ValidateConstraint) -> list[Statement]:
         k = c.constraint
         table = self.qualified(k.table, k.prefix)
         return [f"ALTER TABLE {table} VALIDATE CONSTRAINT {self.quote(k.name)}"]
@@ -390,25 +267,25 @@ class PostgresDialect(Dialect):
         return self.qualified(e.name, e.prefix)
 
     @compiles(CreateEnum)
-    def _create_enum(self, c: CreateEnum) -> list[str]:
+    def _create_enum(self, c: CreateEnum) -> list[Statement]:
         e = c.enum
         values = ", ".join(self.string(v) for v in e.values)
-        sql = [f"CREATE TYPE {self._type_name(e)} AS ENUM ({values})"]
+        sql: list[Statement] = [f"CREATE TYPE {self._type_name(e)} AS ENUM ({values})"]
         if e.comment is not None:
             sql.append(f"COMMENT ON TYPE {self._type_name(e)} IS {self.string(e.comment)}")
         return sql
 
     @compiles(DropEnum)
-    def _drop_enum(self, c: DropEnum) -> list[str]:
+    def _drop_enum(self, c: DropEnum) -> list[Statement]:
         exists = "IF EXISTS " if c.if_exists else ""
-        return [f"DROP TYPE {exists}{self._type_name(c.enum)}{_mode(c.mode)}"]
+        return [f"DROP TYPE {exists}{self._type_name(c.enum)}{cascade(c.mode)}"]
 
     @compiles(RenameEnum)
-    def _rename_enum(self, c: RenameEnum) -> list[str]:
+    def _rename_enum(self, c: RenameEnum) -> list[Statement]:
         return [f"ALTER TYPE {self._type_name(c.enum)} RENAME TO {self.quote(c.to)}"]
 
     @compiles(AddEnumValue)
-    def _add_enum_value(self, c: AddEnumValue) -> list[str]:
+    def _add_enum_value(self, c: AddEnumValue) -> list[Statement]:
         # PostgreSQL 12+ runs this inside a transaction, but the new value cannot be
         # used (inserted, compared) until the transaction commits.
         sql = f"ALTER TYPE {self._type_name(c.enum)} ADD VALUE "
@@ -421,16 +298,8 @@ class PostgresDialect(Dialect):
         return [sql]
 
     @compiles(RenameEnumValue)
-    def _rename_enum_value(self, c: RenameEnumValue) -> list[str]:
+    def _rename_enum_value(self, c: RenameEnumValue) -> list[Statement]:
         return [
             f"ALTER TYPE {self._type_name(c.enum)} RENAME VALUE "
             f"{self.string(c.value)} TO {self.string(c.to)}"
         ]
-
-
-def _mode(mode: str) -> str:
-    return " CASCADE" if mode == "cascade" else ""
-
-
-def _default_type(type_: ColumnType) -> ColumnType | None:
-    return type_ if isinstance(type_, ArrayType) else None

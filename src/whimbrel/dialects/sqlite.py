@@ -26,29 +26,26 @@ Example::
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass, replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from whimbrel.dialects.base import compiles
-from whimbrel.dialects.postgres import PostgresDialect
+from whimbrel.dialects.base import Dialect, compiles
 from whimbrel.dialects.sqlite_rebuild import Change, IndexRename, TablePlan
-from whimbrel.dialects.steps import CatalogStep
+from whimbrel.dialects.sqlsplit import SQLITE
+from whimbrel.dialects.steps import CatalogStep, Statement
 from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
     AlterTable,
+    Command,
     CreateConstraint,
     CreateEnum,
     CreateIndex,
-    CreateTable,
     DropConstraint,
     DropEnum,
     DropIndex,
     DropTable,
-    Execute,
     ModifyColumn,
     RenameEnum,
     RenameEnumValue,
@@ -65,7 +62,6 @@ from whimbrel.dsl.objects import (
     Reference,
     Table,
 )
-from whimbrel.migrator.sqlsplit import has_code
 
 _ROWID_TYPES = {"id", "integer", "bigint", "serial", "bigserial", "identity"}
 _AUTOINCREMENT_TYPES = {"serial", "bigserial", "identity"}
@@ -82,8 +78,11 @@ _INDEX_FIXES = {
 }
 
 
-class SQLiteDialect(PostgresDialect):
+class SQLiteDialect(Dialect):
     name = "sqlite"
+    splitter = SQLITE
+    # sqlite3 runs one statement per call (executescript would COMMIT first).
+    one_statement_per_call = True
     # SQLite stores by affinity; these follow ecto_sqlite3's choices.
     types: ClassVar[dict[str, str]] = {
         "id": "INTEGER",
@@ -110,7 +109,7 @@ class SQLiteDialect(PostgresDialect):
         "naive_datetime_usec": "TEXT",
     }
 
-    def compile(self, command: object) -> list[str]:
+    def compile(self, command: Command) -> list[Statement]:
         for prefix in _prefixes(command):
             if prefix != _MAIN:
                 raise self.unsupported(
@@ -124,7 +123,7 @@ class SQLiteDialect(PostgresDialect):
             return sql_type  # size and precision mean nothing to these affinities
         if ecto_type == "string":
             return "TEXT" if opts.size is None else f"TEXT({opts.size})"
-        return super(PostgresDialect, self).sized(ecto_type, sql_type, opts)
+        return super().sized(ecto_type, sql_type, opts)
 
     def reference_type(self, type_: ColumnType, opts: ColumnOpts) -> str:
         return self.column_type(type_, opts)
@@ -132,16 +131,8 @@ class SQLiteDialect(PostgresDialect):
     def array_type(self, type_: ArrayType, opts: ColumnOpts) -> str:
         return "TEXT"  # arrays are stored as JSON text, as ecto_sqlite3 does
 
-    def list_literal(self, value: list[Any], type_: ColumnType | None) -> str:
-        return self.string(json.dumps(value, separators=(",", ":")))
-
-    def literal(self, value: Any, type_: ColumnType | None = None) -> str:
-        if isinstance(value, bool):
-            return "1" if value else "0"
-        return super().literal(value, type_)
-
-    def comments(self, table: Table, columns: tuple[Any, ...]) -> list[str]:
-        return []  # SQLite keeps no comments; they are documentation only
+    def boolean(self, value: bool) -> str:
+        return "1" if value else "0"
 
     # -- tables ------------------------------------------------------------------------
 
@@ -158,12 +149,8 @@ class SQLiteDialect(PostgresDialect):
         parts[columns.index(key)] = f"{self.quote(key.name)} INTEGER PRIMARY KEY{auto}"
         return parts
 
-    @compiles(CreateTable)
-    def _create_table(self, c: CreateTable) -> list[str]:
-        return super()._create_table(c)[:1]  # [:1]: no comments in SQLite
-
     @compiles(AlterTable)
-    def _alter_table(self, c: AlterTable) -> list[str]:
+    def _alter_table(self, c: AlterTable) -> list[Statement]:
         if all(isinstance(ch, AddColumn) and self.natively_added(ch) for ch in c.changes):
             table = self.qualified(c.table.name, c.table.prefix)
             return [
@@ -202,7 +189,7 @@ class SQLiteDialect(PostgresDialect):
         return super().foreign_key(table, column, replace(ref, validate=True))
 
     @compiles(DropTable)
-    def _drop_table(self, c: DropTable) -> list[str]:
+    def _drop_table(self, c: DropTable) -> list[Statement]:
         if c.mode == "cascade":
             raise self.unsupported('drop(..., mode="cascade")', "drop the dependent objects first")
         return super()._drop_table(c)
@@ -210,7 +197,7 @@ class SQLiteDialect(PostgresDialect):
     # -- indexes -------------------------------------------------------------------------
 
     @compiles(CreateIndex)
-    def _create_index(self, c: CreateIndex) -> list[str]:
+    def _create_index(self, c: CreateIndex) -> list[Statement]:
         i = c.index
         for option, value in (
             ("using", i.using),
@@ -232,14 +219,14 @@ class SQLiteDialect(PostgresDialect):
         return [sql + (f" WHERE {i.where}" if i.where else "")]
 
     @compiles(DropIndex)
-    def _drop_index(self, c: DropIndex) -> list[str]:
+    def _drop_index(self, c: DropIndex) -> list[Statement]:
         if c.mode == "cascade":
             raise self.unsupported('drop(index, mode="cascade")', "drop the index alone")
         exists = "IF EXISTS " if c.if_exists else ""
         return [f"DROP INDEX {exists}{self.qualified(c.index.name, c.index.prefix)}"]
 
     @compiles(RenameIndex)
-    def _rename_index(self, c: RenameIndex) -> list[str]:
+    def _rename_index(self, c: RenameIndex) -> list[Statement]:
         # SQLite has no ALTER INDEX: the adapter drops the index and creates it again.
         plan = IndexRename(c.index, c.to, self)
         return [CatalogStep(plan.preview(), plan)]
@@ -247,7 +234,7 @@ class SQLiteDialect(PostgresDialect):
     # -- constraints ---------------------------------------------------------------------
 
     @compiles(CreateConstraint)
-    def _create_constraint(self, c: CreateConstraint) -> list[str]:
+    def _create_constraint(self, c: CreateConstraint) -> list[Statement]:
         k = c.constraint
         if k.exclude is not None:
             raise self.unsupported(
@@ -263,7 +250,7 @@ class SQLiteDialect(PostgresDialect):
         return [self.table_step(Table(k.table, k.prefix), (c,))]
 
     @compiles(DropConstraint)
-    def _drop_constraint(self, c: DropConstraint) -> list[str]:
+    def _drop_constraint(self, c: DropConstraint) -> list[Statement]:
         k = c.constraint
         if c.mode == "cascade":
             raise self.unsupported(
@@ -281,7 +268,7 @@ class SQLiteDialect(PostgresDialect):
             )
 
     @compiles(ValidateConstraint)
-    def _validate_constraint(self, c: ValidateConstraint) -> list[str]:
+    def _validate_constraint(self, c: ValidateConstraint) -> list[Statement]:
         raise self.unsupported(
             f"{describe(c)} (SQLite has no NOT VALID constraints)",
             "SQLite checks a constraint when the table is created, so there is nothing to "
@@ -291,19 +278,11 @@ class SQLiteDialect(PostgresDialect):
     # -- enum types ------------------------------------------------------------------------
 
     @compiles(CreateEnum, DropEnum, RenameEnum, AddEnumValue, RenameEnumValue)
-    def _enum(self, c: object) -> list[str]:
+    def _enum(self, c: Command) -> list[Statement]:
         raise self.unsupported(
             f"{describe(c)}: SQLite has no enum types",
             'store the value in a "text" column instead (enum commands are PostgreSQL-only)',
         )
-
-    @compiles(Execute)
-    def _execute(self, c: Execute) -> list[str]:
-        # sqlite3 runs one statement per call (executescript would COMMIT first).
-        return super()._execute(replace(c, script=True))
-
-    def split(self, script: str) -> list[str]:
-        return split_sqlite(script)
 
 
 def _prefixes(value: object) -> Iterator[str]:
@@ -318,22 +297,3 @@ def _prefixes(value: object) -> Iterator[str]:
                 yield item
             else:
                 yield from _prefixes(item)
-
-
-def split_sqlite(sql: str) -> list[str]:
-    """Split a script into statements with SQLite's own tokenizer.
-
-    >>> split_sqlite("CREATE TABLE a(x); INSERT INTO a VALUES (';')")
-    ['CREATE TABLE a(x);', "INSERT INTO a VALUES (';')"]
-    """
-    statements, current = [], ""
-    pieces = sql.split(";")
-    for n, piece in enumerate(pieces):
-        current += piece if n == len(pieces) - 1 else piece + ";"
-        if sqlite3.complete_statement(current):
-            if has_code(current.rstrip().rstrip(";")):  # not just comments
-                statements.append(current.strip())
-            current = ""
-    if has_code(current):
-        statements.append(current.strip())
-    return statements

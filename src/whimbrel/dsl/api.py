@@ -38,7 +38,6 @@ from whimbrel.dsl.commands import (
     DropEnum,
     DropIndex,
     DropTable,
-    Execute,
     ExecuteFile,
     RenameColumn,
     RenameEnum,
@@ -46,6 +45,7 @@ from whimbrel.dsl.commands import (
     RenameTable,
     Runnable,
     ValidateConstraint,
+    execute_command,
 )
 from whimbrel.dsl.objects import (
     ArrayType,
@@ -483,12 +483,15 @@ def execute(up: Runnable, down: Runnable | None = None) -> None:
     ``execute(up, down)`` is reversible; ``execute(up)`` alone is not.
     """
     down_ = None if down is None else _runnable("execute() down", down)
-    _rec.current().record(Execute(_runnable("execute()", up), down_))
+    _rec.current().record(execute_command(_runnable("execute()", up), down_))
 
 
 def execute_file(up_path: str, down_path: str | None = None) -> None:
     """Run the SQL in a file (relative to the migration); two paths make it reversible."""
-    _rec.current().record(ExecuteFile(up_path, down_path))
+    recorder = _rec.current()
+    up_sql = recorder.read_relative(up_path)
+    down_sql = None if down_path is None else recorder.read_relative(down_path)
+    recorder.record(ExecuteFile(up_path, down_path, up_sql, down_sql))
 
 
 def flush() -> None:

@@ -12,11 +12,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from whimbrel.dsl.commands import AddColumn, AlterTable, ColumnChange, CreateTable, describe
+from whimbrel.dsl.commands import (
+    AddColumn,
+    AlterTable,
+    ColumnChange,
+    Command,
+    CreateTable,
+    describe,
+)
 from whimbrel.dsl.objects import ColumnType, PrimaryKey
-from whimbrel.errors import MigrationDefinitionError
+from whimbrel.errors import MigrationDefinitionError, MigrationFileError
 
 
 @dataclass(frozen=True)
@@ -92,20 +100,41 @@ class Recorder:
         backward: bool = False,
         prefix: str | None = None,
         defaults: DslDefaults | None = None,
-        on_flush: Callable[[list[object]], None] | None = None,
+        on_flush: Callable[[list[Command]], None] | None = None,
         repo: Any = None,
+        source: Path | None = None,
     ):
         self.direction = direction
         self.backward = backward
         self.prefix = prefix
         self.defaults = defaults or DslDefaults()
-        self.commands: list[object] = []
+        self.commands: list[Command] = []
         self.block: Block | None = None
         self._blocks: list[Block] = []
         self._on_flush = on_flush
         self.repo = repo
+        #: The migration file; ``execute_file()`` paths are relative to its folder.
+        self.source = source
 
-    def record(self, command: object) -> None:
+    def read_relative(self, relative: str) -> str:
+        """The text of a file beside the migration (``execute_file``), read now.
+
+        Reading while recording lets the check of the whole plan find a missing
+        file before the first migration runs.
+        """
+        folder = self.source.parent if self.source is not None else Path.cwd()
+        path = folder / relative
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise MigrationFileError(
+                f"execute_file({relative!r}): cannot read {path}: {reason}; paths are "
+                "relative to the migration file",
+                path=str(self.source) if self.source is not None else None,
+            ) from None
+
+    def record(self, command: Command) -> None:
         """Queue a command; refused inside a block."""
         self._outside_block(describe(command))
         self.commands.append(command)
@@ -133,7 +162,7 @@ class Recorder:
             )
         self.block.changes.append(change)
 
-    def take(self) -> list[object]:
+    def take(self) -> list[Command]:
         """Hand over everything queued so far and start a new queue."""
         for block in self._blocks:
             if block.kind == "alter" and not block.entered:

@@ -1,4 +1,13 @@
-"""The migrator: plans, strategies, the lock, transactions and the versions table.
+"""The ``Migrator``: the public API, a thin facade over the modules that do the work.
+
+- ``plan``: which files a run takes (strategies, version order);
+- ``versions``: the versions table (Ecto's ``SchemaMigration``);
+- ``runner``: recording a migration once, and one migration's transaction;
+- ``executor``: the one place SQL is run (``Executor``) or printed (``--dry-run``:
+  ``PrintingExecutor``), so a dry run takes the same path as a real one;
+- ``journal``: statement progress where DDL cannot be rolled back (MySQL).
+
+This module holds the connection, the migration lock, tenants and config defaults.
 
 Example::
 
@@ -17,9 +26,8 @@ Example::
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,17 +39,17 @@ from whimbrel.errors import (
     ConfigError,
     DatabaseError,
     MigrationsNotUp,
-    OutOfOrderError,
     TargetNotFoundError,
 )
+from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
-from whimbrel.migrator.plan import parse_strategy, select
+from whimbrel.migrator.plan import parse_strategy, plan
+from whimbrel.migrator.versions import Versions
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
-    from whimbrel.migrator.journal import Journal
     from whimbrel.migrator.loader import Migration
-    from whimbrel.migrator.runner import Executor
+    from whimbrel.migrator.runner import Recording
 
 log = logging.getLogger("whimbrel")
 
@@ -70,8 +78,6 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
-        #: Statements of each planned migration, compiled before the first one ran.
-        self._upcoming: dict[int, list[str]] = {}
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -223,29 +229,29 @@ class Migrator:
 
         Strategies: ``all=True``; ``step=N``; ``to=V`` (inclusive);
         ``to_exclusive=V``. With none, up runs all and down runs one step.
-        ``dry_run`` prints the SQL instead of running it.
+        ``dry_run`` prints the SQL instead of running it (and takes no lock).
         """
         with self._reporting():
             strategy = parse_strategy(direction, all, step, to, to_exclusive)
             files = self._files(prefix)
             self._check_prefix(prefix)
-            if dry_run:
-                plan = self._plan(
-                    direction, strategy, files, self._applied(prefix), _require_target
+            executor = self._executor(dry_run=dry_run, log_sql=log_sql)
+            with self._locked(prefix) if executor.live else nullcontext():
+                versions = self._versions()
+                planned = plan(
+                    direction,
+                    strategy,
+                    files,
+                    versions.applied(prefix),
+                    require_target=_require_target,
+                    strict_order=self.config.strict_version_order,
                 )
-                migrations = self._checked(plan, direction, prefix)
-                setup = self._setup_sql(prefix) if direction == "up" and migrations else []
-                for sql in setup:
-                    self.out(sql + ";")
-                return self._run_plan(migrations, direction, prefix, dry_run=True, log_sql=log_sql)
-            with self._locked(prefix):
-                plan = self._plan(
-                    direction, strategy, files, self._applied(prefix), _require_target
-                )
-                migrations = self._checked(plan, direction, prefix)
-                if direction == "up":
-                    self._prepare(prefix)
-                return self._run_plan(migrations, direction, prefix, dry_run=False, log_sql=log_sql)
+                checked = self._checked(planned, direction, prefix)
+                # A real run keeps the table even when nothing is pending; a dry run
+                # shows the statements only when a migration would need them.
+                if direction == "up" and (checked or executor.live):
+                    executor.setup(versions.setup_sql(prefix))
+                return self._run_plan(checked, direction, prefix, executor)
 
     def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
         """Apply one migration file; returns ``"ok"`` or ``"already_up"``."""
@@ -268,201 +274,70 @@ class Migrator:
         tenant = self.config.tenant_migrations_path
         return tenant if prefix is not None and tenant.is_dir() else self.config.migrations_path
 
-    def _plan(
-        self,
-        direction: str,
-        strategy: tuple[str, int | None],
-        files: list[MigrationFile],
-        applied: list[int],
-        require_target: bool,
-    ) -> list[MigrationFile]:
-        kind, value = strategy
-        done = set(applied)
-        if kind in ("to", "to_exclusive") and require_target:
-            if value not in {f.version for f in files} | done:
-                raise TargetNotFoundError(
-                    f"--{kind.replace('_', '-')} {value} matches no migration: run "
-                    "`whimbrel status` to list the versions"
-                )
-        if direction == "up":
-            candidates = [f for f in files if f.version not in done]
-            self._check_order(candidates, applied)
-        else:
-            candidates = [f for f in reversed(files) if f.version in done]
-        return select(direction, kind, value, candidates)
-
-    def _check_order(self, pending: list[MigrationFile], applied: list[int]) -> None:
-        if not pending or not applied or pending[0].version > max(applied):
-            return
-        older = [f.label for f in pending if f.version < max(applied)]
-        if not older:
-            return
-        message = (
-            f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest "
-            f"applied version {max(applied)}"
-        )
-        if self.config.strict_version_order:
-            raise OutOfOrderError(
-                f"{message}; strict_version_order refuses to apply them: give the file a newer "
-                "version, or turn strict_version_order off"
-            )
-        log.warning("%s; applying out of order", message)
-
     # -- running ----------------------------------------------------------------------------
 
+    def _executor(self, *, dry_run: bool = False, log_sql: bool = False) -> Executor:
+        if dry_run:
+            return PrintingExecutor(log_sql=log_sql, out=self.out)
+        return Executor(
+            self.adapter, log_sql=log_sql, out=self.out, on_broken_connection=self.close
+        )
+
+    def _versions(self) -> Versions:
+        return Versions(self.adapter, self.config.migration_source)
+
     def _checked(
-        self, plan: list[MigrationFile], direction: str, prefix: str | None
-    ) -> list[Migration]:
+        self, planned: list[MigrationFile], direction: str, prefix: str | None
+    ) -> list[tuple[Migration, Recording]]:
         """Load, record and compile every planned file before anything is written.
 
-        A syntax error, a DSL mistake or an irreversible ``change()`` in the
-        last file of the plan then stops the run before the first file runs.
+        A syntax error, a DSL mistake, a missing ``execute_file`` or an
+        irreversible ``change()`` in the last file of the plan then stops the
+        run before the first file runs. The recordings are kept for the run.
         """
-        if not plan:
+        if not planned:
             return []
         from whimbrel.migrator.loader import load
-        from whimbrel.migrator.runner import precheck
+        from whimbrel.migrator.runner import record
 
-        migrations = [load(f) for f in plan]
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
-        self._upcoming = {
-            id(m): precheck(m, direction, dialect, prefix=prefix, defaults=defaults)
-            for m in migrations
-        }
-        return migrations
+        migrations = [load(f) for f in planned]
+        return [
+            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
+        ]
 
     def _run_plan(
         self,
-        migrations: list[Migration],
+        checked: list[tuple[Migration, Recording]],
         direction: str,
         prefix: str | None,
-        *,
-        dry_run: bool,
-        log_sql: bool,
+        executor: Executor,
     ) -> list[int]:
-        if not migrations:
+        if not checked:
             log.info("Migrations already %s", direction)
             return []
-        from whimbrel.migrator.runner import Executor
-
-        executor = Executor(
-            None if dry_run else self.adapter, dry_run=dry_run, log_sql=log_sql, out=self.out
-        )
-
-        ran = []
-        for migration in migrations:
-            if self._apply(migration, direction, prefix, executor):
-                ran.append(migration.file.version)
-        return ran
-
-    def _apply(self, m: Migration, direction: str, prefix: str | None, executor: Executor) -> bool:
-        from whimbrel.migrator.journal import failed, stays_applied
-        from whimbrel.migrator.runner import MigrationRun
+        from whimbrel.migrator.runner import MigrationRunner
 
         adapter = self.adapter
-        in_tx = adapter.capabilities.transactional_ddl and m.transactional(direction)
-        dialect = adapter.dialect(prefix)
-        source = self.config.migration_source
-        verb = "Would run" if executor.dry_run else "Running"
-        log.info("== %s %s %s (%s)", verb, m.file.version, m.file.name, direction)
-        started = time.monotonic()
-        executor.ran = []
-        with self._migration_lock_released(m, prefix, executor.dry_run):
-            if executor.dry_run:
-                executor.out(
-                    f"-- {m.file.label} ({direction})" + ("" if in_tx else ", no transaction")
-                )
-            self._begin(executor, in_tx, self._upcoming.get(id(m), []))
-            executor.journal = self._journal(m, direction, prefix, executor.dry_run)
-            try:
-                if in_tx and not adapter.capabilities.session_lock and not executor.dry_run:
-                    if (m.file.version in self._applied(prefix)) == (direction == "up"):
-                        adapter.rollback()
-                        log.info(
-                            "== %s already %s (another process ran it)", m.file.version, direction
-                        )
-                        return False
-                MigrationRun(
-                    m,
-                    direction,
-                    executor,
-                    dialect,
-                    prefix=prefix,
-                    defaults=self._defaults(),
-                    in_transaction=in_tx,
-                ).run()
-                book = (
-                    adapter.insert_version_sql if direction == "up" else adapter.delete_version_sql
-                )
-                journal, executor.journal = executor.journal, None
-                record = partial(executor.emit, book(prefix, source, m.file.version))
-                if journal is not None:  # the version row and the cleanup commit together
-                    journal.finish(record)
-                else:
-                    record()
-                self._commit(executor, in_tx)
-            except DatabaseError as exc:
-                self._rollback(executor, in_tx)
-                journal, executor.journal, f = executor.journal, None, m.file
-                raise failed(
-                    f.label, f.version, direction, exc, executor.ran, in_tx, journal
-                ) from exc
-            except BaseException:
-                executor.journal = None
-                self._rollback(executor, in_tx)
-                if executor.ran and not in_tx and not executor.dry_run:
-                    log.warning(stays_applied(m.file.label, direction, executor.ran))
-                raise
-        if not executor.dry_run:
-            done = "Migrated" if direction == "up" else "Rolled back"
-            log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
-        return True
-
-    def _journal(
-        self, m: Migration, direction: str, prefix: str | None, dry: bool
-    ) -> Journal | None:
-        """Statement progress, where the database cannot roll DDL back (see ``journal``)."""
-        if dry or self.adapter.capabilities.transactional_ddl:
-            return None
-        from whimbrel.migrator.journal import Journal
-
-        source = self.config.migration_source
-        return Journal.open(self.adapter, prefix, source, m.file.version, direction)
-
-    def _begin(self, executor: Executor, in_tx: bool, upcoming: list[str]) -> None:
-        if not in_tx:
-            return
-        if executor.dry_run:
-            executor.out("BEGIN;")
-        else:
-            self.adapter.begin(upcoming)
-
-    def _commit(self, executor: Executor, in_tx: bool) -> None:
-        if not in_tx:
-            return
-        if executor.dry_run:
-            executor.out("COMMIT;")
-        else:
-            self.adapter.commit()
-
-    def _rollback(self, executor: Executor, in_tx: bool) -> None:
-        if in_tx and not executor.dry_run:
-            try:
-                self.adapter.rollback()
-            except DatabaseError:
-                log.warning("rollback failed; the connection is closed to discard the transaction")
-                self.close()
+        runner = MigrationRunner(adapter.capabilities, self._versions(), executor)
+        dialect, defaults = adapter.dialect(prefix), self._defaults()
+        ran = []
+        for m, recorded in checked:
+            with self._lock_released(m, prefix, executor):
+                if runner.apply(m, direction, recorded, dialect, prefix=prefix, defaults=defaults):
+                    ran.append(m.file.version)
+        return ran
 
     def _one(self, direction: str, version: int, path: str | Path, prefix: str | None) -> str:
         file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
         with self._reporting(), self._locked(prefix):
-            self._prepare(prefix)
-            if (version in self._applied(prefix)) == (direction == "up"):
+            versions = self._versions()
+            versions.create(prefix)
+            if (version in versions.applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
-            from whimbrel.migrator.runner import Executor
-
-            (m,) = self._checked([file], direction, prefix)
-            self._apply(m, direction, prefix, Executor(self.adapter, out=self.out))
+            self._run_plan(
+                self._checked([file], direction, prefix), direction, prefix, self._executor()
+            )
             return "ok"
 
     # -- versions table, lock, prefixes ---------------------------------------------------
@@ -470,27 +345,7 @@ class Migrator:
     def _applied(self, prefix: str | None) -> list[int]:
         """Applied versions; an absent versions table means none (nothing is created)."""
         self._check_prefix(prefix)
-        source = self.config.migration_source
-        if not self.adapter.table_exists(source, prefix):
-            return []
-        return [
-            int(row[0])
-            for row in self.adapter.query(self.adapter.select_versions_sql(prefix, source))
-        ]
-
-    def _setup_sql(self, prefix: str | None) -> list[str]:
-        """The statements that create the tenant schema and the versions table, if missing."""
-        self._check_prefix(prefix)
-        adapter, source = self.adapter, self.config.migration_source
-        if adapter.table_exists(source, prefix):
-            return []
-        schema = [adapter.create_schema_sql(prefix)] if prefix is not None else []
-        return schema + [adapter.create_versions_table_sql(prefix, source)]
-
-    def _prepare(self, prefix: str | None) -> None:
-        """Create the tenant schema and the versions table (under the lock)."""
-        for sql in self._setup_sql(prefix):
-            self.adapter.execute(sql)
+        return self._versions().applied(prefix)
 
     def _check_prefix(self, prefix: str | None) -> None:
         if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:
@@ -511,24 +366,13 @@ class Migrator:
 
                 Journal.tidy(self.adapter, prefix, source)
 
-    @contextmanager
-    def _migration_lock_released(
-        self, m: Migration, prefix: str | None, dry_run: bool
-    ) -> Iterator[None]:
-        """``disable_migration_lock = True``: run this migration without holding the lock.
-
-        A dry run holds no lock, so it neither releases nor (on the way out) takes one.
-        """
-        if dry_run or not (m.disable_migration_lock and self.config.migration_lock):
-            yield
-            return
-        adapter = self.adapter
-        source = self.config.migration_source
-        adapter.release_lock(prefix, source)
-        try:
-            yield
-        finally:
-            adapter.acquire_lock(prefix, source)
+    def _lock_released(
+        self, m: Migration, prefix: str | None, executor: Executor
+    ) -> AbstractContextManager[None]:
+        """``disable_migration_lock = True``: run this migration without holding the lock."""
+        if m.disable_migration_lock and self.config.migration_lock:
+            return executor.lock_released(prefix, self.config.migration_source)
+        return nullcontext()
 
     def _defaults(self) -> DslDefaults:
         from whimbrel.dsl.objects import ColumnOpts, PrimaryKey

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whimbrel.dsl.commands import Execute
+from whimbrel.dsl.commands import Command, ExecuteScript
 from whimbrel.dsl.recorder import Recorder, current, recording
 from whimbrel.dsl.reverse import reverse_all
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError, MigrationFileError
@@ -38,7 +38,7 @@ class Migration:
     def reversible_by_change(self, direction: str) -> bool:
         return direction == "down" and "down" not in self.functions
 
-    def record(self, direction: str, recorder: Recorder) -> list[object]:
+    def record(self, direction: str, recorder: Recorder) -> list[Command]:
         """Run the migration's function for ``direction`` and return its queued commands.
 
         A rollback of ``change()`` records it backward and returns the inverse
@@ -180,6 +180,6 @@ def _sql_section(sql: str) -> Callable[[], None]:
     def run() -> None:
         # Split when compiled, by the database's own rules: a generic split here cut
         # SQLite trigger bodies and MySQL strings with \' or # comments in two.
-        current().record(Execute(sql, script=True))
+        current().record(ExecuteScript(sql))
 
     return run

@@ -1,4 +1,4 @@
-"""Strategies: which pending (up) or applied (down) migrations a run takes.
+"""Planning: which pending (up) or applied (down) migrations a run takes, in order.
 
 Pure functions over the files, so the migrator's planning is testable without
 a database.
@@ -11,8 +11,12 @@ Example::
 
 from __future__ import annotations
 
-from whimbrel.errors import UsageError
+import logging
+
+from whimbrel.errors import OutOfOrderError, TargetNotFoundError, UsageError
 from whimbrel.migrator.files import MigrationFile
+
+log = logging.getLogger("whimbrel")
 
 
 def parse_strategy(
@@ -64,3 +68,57 @@ def select(
             f for f in candidates if (f.version <= value if kind == "to" else f.version < value)
         ]
     return [f for f in candidates if (f.version >= value if kind == "to" else f.version > value)]
+
+
+def plan(
+    direction: str,
+    strategy: tuple[str, int | None],
+    files: list[MigrationFile],
+    applied: list[int],
+    *,
+    require_target: bool = True,
+    strict_order: bool = False,
+) -> list[MigrationFile]:
+    """The files a run takes, in the order they run.
+
+    ``require_target`` refuses a ``to``/``to_exclusive`` that names no file
+    and no applied version. Pending files older than the newest applied
+    version are refused with ``strict_order``, and applied with a warning
+    otherwise.
+
+    >>> plan("down", ("step", 1), [], [])
+    []
+    """
+    kind, value = strategy
+    done = set(applied)
+    if kind in ("to", "to_exclusive") and require_target:
+        if value not in {f.version for f in files} | done:
+            raise TargetNotFoundError(
+                f"--{kind.replace('_', '-')} {value} matches no migration: run "
+                "`whimbrel status` to list the versions"
+            )
+    if direction == "up":
+        candidates = [f for f in files if f.version not in done]
+        check_order(candidates, applied, strict_order)
+    else:
+        candidates = [f for f in reversed(files) if f.version in done]
+    return select(direction, kind, value, candidates)
+
+
+def check_order(pending: list[MigrationFile], applied: list[int], strict: bool) -> None:
+    """Refuse (``strict``) or warn about pending files older than the newest applied one."""
+    if not pending or not applied or pending[0].version > max(applied):
+        return
+    older = [f.label for f in pending if f.version < max(applied)]
+    if not older:
+        return
+    message = (
+        f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest "
+        f"applied version {max(applied)}"
+    )
+    if strict:
+        raise OutOfOrderError(
+            f"{message}; strict_version_order refuses to apply them: give the file a newer "
+            "version, or turn strict_version_order off"
+        )
+    log.warning("%s; applying out of order", message)

@@ -1,95 +1,129 @@
-"""Running one migration's commands: the single place where SQL is executed or printed.
+"""Running one migration: its recording, its commands and its transaction.
 
-``Executor.emit`` either runs a statement on the adapter or, for
-``--dry-run``, prints it; so dry runs and ``--log-sql`` need nothing else.
-A ``CatalogStep`` (a statement that needs the live catalog, such as SQLite's
-table rebuild) is handed to the adapter, which expands it and sends each
-resulting statement back through ``emit``. Where DDL is not transactional
-(MySQL), ``emit`` also consults and writes the migration's progress
-``Journal``, skipping what an earlier failed attempt already completed.
+``record()`` records and compiles a migration without running anything. The
+migrator does this for every planned migration before the first one runs (a
+DSL mistake, an irreversible ``change()``, a missing ``execute_file`` or a
+command the database cannot express in the fifth file stops the run before
+the first file is applied), and the run then uses that same ``Recording``:
+the migration's function is called once. Only a migration that reads the
+database part-way (``repo().query()``) is checked up to that read and
+recorded again, live, when it runs, since what follows may depend on the rows.
+
+``MigrationRunner.apply()`` owns one migration's transaction: BEGIN, the
+commands, the version row, COMMIT, or ROLLBACK and a failure report naming
+the statements that ran. Every statement goes through the ``Executor``
+(``whimbrel.migrator.executor``), which runs or, for ``--dry-run``, prints.
+
+Example::
+
+    recording = record(migration, "up", dialect, prefix=None, defaults=DslDefaults())
+    MigrationRunner(adapter.capabilities, versions, executor).apply(
+        migration, "up", recording, dialect, prefix=None, defaults=DslDefaults()
+    )
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from whimbrel.adapters.base import Adapter
+from whimbrel.adapters.base import Capabilities
 from whimbrel.dialects.base import Dialect
-from whimbrel.dialects.steps import CatalogStep
-from whimbrel.dsl.commands import CreateIndex, DropIndex, Execute, ExecuteFile
+from whimbrel.dialects.steps import Statement
+from whimbrel.dsl.commands import Command, CreateIndex, DropIndex, ExecuteCallable, RepoExecute
 from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
-from whimbrel.errors import MigrationDefinitionError, MigrationFileError
-from whimbrel.migrator.journal import Journal
+from whimbrel.errors import DatabaseError, MigrationDefinitionError
+from whimbrel.migrator.executor import Executor
+from whimbrel.migrator.journal import failed, stays_applied
 from whimbrel.migrator.loader import Migration
+from whimbrel.migrator.versions import Versions
 
 log = logging.getLogger("whimbrel")
 
+#: A recorded command with its compiled statements (none for callables and data changes).
+Step = tuple[Command, list[Statement]]
 
-class Executor:
-    """Runs (or prints) statements and remembers which ones completed."""
 
-    def __init__(
-        self,
-        adapter: Adapter | None,
-        *,
-        dry_run: bool = False,
-        log_sql: bool = False,
-        out: Callable[[str], None] = print,
-    ):
-        self.adapter = adapter
-        self.dry_run = dry_run
-        self.log_sql = log_sql
-        self.out = out
-        self.ran: list[str] = []
-        #: Set by the migrator while a migration runs without transactional DDL.
-        self.journal: Journal | None = None
+@dataclass
+class Recording:
+    """One migration recorded and compiled in one direction."""
 
-    def emit(self, sql: str) -> None:
-        if self.dry_run:
-            self.out(sql.rstrip().rstrip(";") + ";")
-            return
-        assert self.adapter is not None
-        if isinstance(sql, CatalogStep):
-            self.adapter.run_step(sql, self.emit)
-            return
-        self._run(sql, None, sql)
+    steps: list[Step]
+    #: False when the migration read the database part-way: the run records it again.
+    complete: bool
 
-    def _run(self, sql: str, params: Any, key: str) -> None:
-        """Run one statement (``key`` identifies it in the journal), unless it already ran."""
-        assert self.adapter is not None
-        if self.journal is not None and self.journal.already_ran(key):
-            self.ran.append(sql)
-            return
-        if self.log_sql:
-            log.info("%s", sql if params is None else f"{sql} {params!r}")
-        self.adapter.execute(sql, params)
-        self.ran.append(sql)
-        if self.journal is not None:
-            self.journal.record(key)
+    @property
+    def upcoming(self) -> list[Statement]:
+        """The compiled statements, so the adapter can prepare the transaction."""
+        return [sql for _, statements in self.steps for sql in statements]
 
-    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        if self.dry_run:
-            self.out(f"-- query not run in --dry-run: {sql}")
-            return []
-        if self.log_sql:
-            log.info("%s %s", sql, params if params is not None else "")
-        assert self.adapter is not None
-        return self.adapter.query(sql, params)
 
-    def run_data(self, sql: str, params: Any = None) -> None:
-        if self.dry_run:
-            self.out(
-                sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else "")
-            )
-            return
-        self._run(sql, params, sql if params is None else f"{sql} -- params: {params!r}")
+class _Probe(Exception):
+    """A checked migration reached ``repo().query()``: the rest depends on the database."""
+
+
+class _CheckRepo:
+    """``repo()`` while recording for the check: writes are recorded, a read ends the check."""
+
+    def __init__(self, recorder: Recorder, steps: list[Step]):
+        self._recorder = recorder
+        self._steps = steps
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._recorder.flush()  # the commands before it run first
+        self._steps.append((RepoExecute(sql, params), []))
+
+    def query(self, *_: Any, **__: Any) -> list[tuple[Any, ...]]:
+        self._recorder.flush()
+        raise _Probe
+
+
+def compile_command(dialect: Dialect, command: Command) -> list[Statement]:
+    """A command's statements; callables and data changes are run, not compiled."""
+    if isinstance(command, ExecuteCallable | RepoExecute):
+        return []
+    return dialect.compile(command)
+
+
+def record(
+    migration: Migration,
+    direction: str,
+    dialect: Dialect,
+    *,
+    prefix: str | None,
+    defaults: DslDefaults,
+) -> Recording:
+    """Record and compile a migration without running anything (see the module docstring)."""
+    steps: list[Step] = []
+
+    def compiled(commands: list[Command]) -> None:
+        try:
+            steps.extend((c, compile_command(dialect, c)) for c in commands)
+        except MigrationDefinitionError as exc:
+            raise exc.locate(str(migration.file.path), None) from None
+
+    recorder = Recorder(
+        direction=direction,
+        backward=migration.reversible_by_change(direction),
+        prefix=prefix,
+        defaults=defaults,
+        on_flush=compiled,
+        source=migration.file.path,
+    )
+    recorder.repo = _CheckRepo(recorder, steps)
+    try:
+        compiled(migration.record(direction, recorder))
+    except _Probe:
+        return Recording(steps, complete=False)
+    return Recording(steps, complete=True)
 
 
 class Repo:
-    """What ``repo()`` returns inside a migration: data changes in order with the DDL.
+    """What ``repo()`` returns inside a running migration: data changes in order with the DDL.
 
     Every call first runs the commands recorded so far, so an ``UPDATE`` sees
     the column an earlier ``add()`` created. Parameters use the driver's style
@@ -119,7 +153,7 @@ class Repo:
 
 
 class MigrationRun:
-    """Records one migration in one direction and runs its commands in order."""
+    """Runs the commands of one migration in one direction, in order."""
 
     def __init__(
         self,
@@ -127,6 +161,7 @@ class MigrationRun:
         direction: str,
         executor: Executor,
         dialect: Dialect,
+        capabilities: Capabilities,
         *,
         prefix: str | None,
         defaults: DslDefaults,
@@ -136,52 +171,61 @@ class MigrationRun:
         self.direction = direction
         self.executor = executor
         self.dialect = dialect
+        self.capabilities = capabilities
+        self.prefix = prefix
+        self.defaults = defaults
         self.in_transaction = in_transaction
-        self.recorder = Recorder(
-            direction=direction,
-            backward=migration.reversible_by_change(direction),
-            prefix=prefix,
-            defaults=defaults,
+
+    def run(self, recorded: Recording) -> None:
+        """Run a complete recording, or record the migration again, live, and run that."""
+        if recorded.complete:
+            self.run_steps(recorded.steps)
+            return
+        recorder = self._recorder(backward=self.migration.reversible_by_change(self.direction))
+        self.run_commands(self.migration.record(self.direction, recorder))
+
+    def _recorder(self, *, backward: bool = False) -> Recorder:
+        recorder = Recorder(
+            direction=self.direction,
+            backward=backward,
+            prefix=self.prefix,
+            defaults=self.defaults,
             on_flush=self.run_commands,
+            source=self.migration.file.path,
         )
-        self.recorder.repo = Repo(executor, self.recorder.flush)
+        recorder.repo = Repo(self.executor, recorder.flush)
+        return recorder
 
-    def run(self) -> None:
-        self.run_commands(self.migration.record(self.direction, self.recorder))
-
-    def run_commands(self, commands: list[object]) -> None:
+    def run_commands(self, commands: list[Command]) -> None:
         # Compile everything first, so an unsupported command fails before any SQL runs.
-        plan = [(c, self.compile(c)) for c in commands]
-        for command, statements in plan:
-            if isinstance(command, Execute) and callable(command.up):
-                self.call(command.up)
-                continue
-            for sql in statements:
-                self.executor.emit(sql)
+        self.run_steps([(c, compile_command(self.dialect, c)) for c in commands])
 
-    def compile(self, command: object) -> list[str]:
-        if isinstance(command, ExecuteFile):
-            command = Execute(self.read(command.up_path))
-        if isinstance(command, Execute) and callable(command.up):
-            return []
-        statements = self.dialect.compile(command)
-        if isinstance(command, CreateIndex | DropIndex) and any(
-            isinstance(sql, str) and " CONCURRENTLY " in sql for sql in statements
-        ):
-            self.warn_concurrently(command)
-        return statements
+    def run_steps(self, steps: list[Step]) -> None:
+        for command, statements in steps:
+            if isinstance(command, ExecuteCallable):
+                self.call(command.up)
+            elif isinstance(command, RepoExecute):
+                self.executor.run_data(command.sql, command.params)
+            else:
+                if isinstance(command, CreateIndex | DropIndex) and command.index.concurrently:
+                    self.warn_concurrently(command)
+                for sql in statements:
+                    self.executor.emit(sql)
 
     def warn_concurrently(self, command: CreateIndex | DropIndex) -> None:
         """Warn, with the fix, where a concurrent index build will fail or can deadlock.
 
-        Only the dialects that emit CONCURRENTLY (PostgreSQL) get here. Holding
-        whimbrel's PostgreSQL lock is safe: it is a session advisory lock that
-        waiters poll for, so no waiter sits in a snapshot that the build would
-        wait on (Ecto's table lock does, hence its advice to disable the lock).
-        What is not safe is the opposite: without the lock, several processes
-        deploying at once build the same index together, which deadlocks or
-        leaves an INVALID index behind.
+        Only databases whose concurrent build refuses a transaction and waits
+        for open snapshots (``Capabilities.concurrent_index_needs_no_transaction``,
+        PostgreSQL) get here. Holding whimbrel's PostgreSQL lock is safe: it is
+        a session advisory lock that waiters poll for, so no waiter sits in a
+        snapshot that the build would wait on (Ecto's table lock does, hence
+        its advice to disable the lock). What is not safe is the opposite:
+        without the lock, several processes deploying at once build the same
+        index together, which deadlocks or leaves an INVALID index behind.
         """
+        if not self.capabilities.concurrent_index_needs_no_transaction:
+            return
         verb = "created" if isinstance(command, CreateIndex) else "dropped"
         where = f"{self.migration.file.path}: index {command.index.name!r}"
         if self.in_transaction:
@@ -191,9 +235,7 @@ class MigrationRun:
                 where,
                 verb,
             )
-        capabilities = getattr(self.executor.adapter, "capabilities", None)
-        session_lock = capabilities is None or capabilities.session_lock
-        if self.migration.disable_migration_lock and session_lock:
+        if self.migration.disable_migration_lock and self.capabilities.session_lock:
             log.warning(
                 "%s is %s concurrently with `disable_migration_lock = True`: whimbrel's "
                 "migration lock here is a polled session lock that a concurrent index build "
@@ -204,99 +246,86 @@ class MigrationRun:
                 verb,
             )
 
-    def read(self, relative: str) -> str:
-        path = Path(self.migration.file.path).parent / relative
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise MigrationFileError(
-                f"execute_file({relative!r}): cannot read {path}: {exc.strerror}; paths are "
-                "relative to the migration file",
-                path=str(self.migration.file.path),
-            ) from None
-
     def call(self, fn: Callable[[], Any]) -> None:
-        if self.executor.dry_run:
-            self.executor.out(
-                f"-- execute({getattr(fn, '__name__', 'callable')}): "
-                "Python callable, not run in --dry-run"
-            )
+        if self.executor.skip_callable(fn):
             return
         # The function runs now, while the migration runs, not while change() is
         # recorded: it gets a recorder of its own, so repo() works in it even when
         # change() is rolled back, and what it records runs as it returns.
-        recorder = Recorder(
-            direction=self.direction,
-            prefix=self.recorder.prefix,
-            defaults=self.recorder.defaults,
-            on_flush=self.run_commands,
-        )
-        recorder.repo = Repo(self.executor, recorder.flush)
+        recorder = self._recorder()
         with recording(recorder):
             fn()
             recorder.flush()
 
 
-class _Probe(Exception):
-    """A checked migration reached ``repo().query()``: the rest depends on the database."""
+class MigrationRunner:
+    """Applies one migration inside its transaction (where the database has them)."""
 
+    def __init__(self, capabilities: Capabilities, versions: Versions, executor: Executor):
+        self.capabilities = capabilities
+        self.versions = versions
+        self.executor = executor
 
-class _ProbeRepo:
-    """``repo()`` while checking: writes are skipped, a read ends the check."""
-
-    def __init__(self, recorder: Recorder):
-        self._recorder = recorder
-
-    def execute(self, *_: Any, **__: Any) -> None:
-        self._recorder.flush()  # as the real repo() does: checks what came before
-
-    def query(self, *_: Any, **__: Any) -> list[tuple[Any, ...]]:
-        self._recorder.flush()
-        raise _Probe
-
-
-def precheck(
-    migration: Migration,
-    direction: str,
-    dialect: Dialect,
-    *,
-    prefix: str | None,
-    defaults: DslDefaults,
-) -> list[str]:
-    """Record and compile a migration without running anything; return its statements.
-
-    The migrator checks every planned migration this way before the first one
-    runs, so a DSL mistake, an irreversible ``change()`` or a command the
-    database cannot express in the fifth file stops the run before the first
-    file is applied (this matters most where DDL cannot be rolled back).
-    ``flush()`` and ``repo().execute()`` do not stop the check, as nothing
-    after them depends on their result; a ``repo().query()`` does, since the
-    rest of the migration may depend on what it reads. The statements compiled
-    up to there are returned, so the adapter can prepare the transaction
-    (``Adapter.begin``).
-    """
-    compiled: list[str] = []
-
-    def check(commands: list[object]) -> None:
+    def apply(
+        self,
+        m: Migration,
+        direction: str,
+        recorded: Recording,
+        dialect: Dialect,
+        *,
+        prefix: str | None,
+        defaults: DslDefaults,
+    ) -> bool:
+        """Run ``m``; False when another process ran it meanwhile (nothing was done)."""
+        executor, source = self.executor, self.versions.source
+        in_tx = self.capabilities.transactional_ddl and m.transactional(direction)
+        log.info("== %s %s %s (%s)", executor.verb, m.file.version, m.file.name, direction)
+        started = time.monotonic()
+        executor.start(m.file.label, direction, in_tx)
+        if in_tx:
+            executor.begin(recorded.upcoming)
+        executor.journal = executor.open_journal(prefix, source, m.file.version, direction)
         try:
-            for command in commands:
-                if not isinstance(command, ExecuteFile) and not (
-                    isinstance(command, Execute) and callable(command.up)
-                ):
-                    compiled.extend(dialect.compile(command))
-        except MigrationDefinitionError as exc:
-            raise exc.locate(str(migration.file.path), None) from None
-
-    recorder = Recorder(
-        direction=direction,
-        backward=migration.reversible_by_change(direction),
-        prefix=prefix,
-        defaults=defaults,
-        on_flush=check,
-    )
-    recorder.repo = _ProbeRepo(recorder)
-    try:
-        check(migration.record(direction, recorder))
-    except _Probe:
-        pass
-    return compiled
+            if in_tx and not self.capabilities.session_lock and executor.live:
+                # No session lock: the transaction is the lock, so versions are re-read in it.
+                if (m.file.version in self.versions.applied(prefix)) == (direction == "up"):
+                    executor.rollback()
+                    log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                    return False
+            run = MigrationRun(
+                m,
+                direction,
+                executor,
+                dialect,
+                self.capabilities,
+                prefix=prefix,
+                defaults=defaults,
+                in_transaction=in_tx,
+            )
+            run.run(recorded)
+            journal, executor.journal = executor.journal, None
+            book = partial(
+                executor.emit, self.versions.record_sql(prefix, m.file.version, direction)
+            )
+            if journal is not None:  # the version row and the cleanup commit together
+                journal.finish(book)
+            else:
+                book()
+            if in_tx:
+                executor.commit()
+        except DatabaseError as exc:
+            if in_tx:
+                executor.rollback()
+            journal, executor.journal, f = executor.journal, None, m.file
+            raise failed(f.label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
+        except BaseException:
+            executor.journal = None
+            if in_tx:
+                executor.rollback()
+            if executor.ran and not in_tx and executor.live:
+                log.warning(stays_applied(m.file.label, direction, executor.ran))
+            raise
+        if executor.live:
+            done = "Migrated" if direction == "up" else "Rolled back"
+            log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
+        return True

@@ -1,0 +1,200 @@
+"""Executors: the single place where a migration's SQL is run, or printed.
+
+The runner hands every statement, data change, transaction boundary and
+version row to an executor; the only thing it asks is ``live`` (whether the
+database is read, so a version applied meanwhile by another process can be
+noticed):
+
+- ``Executor`` runs them on the adapter. A ``CatalogStep`` (a statement that
+  needs the live catalog, such as SQLite's table rebuild) goes to
+  ``Adapter.run_step``, which expands it and sends each resulting statement
+  back through ``emit``. Where DDL is not transactional (MySQL) it also
+  consults and writes the migration's progress ``Journal``, skipping what an
+  earlier failed attempt completed.
+- ``PrintingExecutor`` is ``--dry-run``: the same path, printing each
+  statement, with no lock, no journal and no callables run.
+
+Example::
+
+    executor = PrintingExecutor(out=print)
+    executor.begin([])            # prints BEGIN;
+    executor.emit("DROP TABLE t") # prints DROP TABLE t;
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from whimbrel.dialects.steps import CatalogStep, Statement, preview
+from whimbrel.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from whimbrel.adapters.base import Adapter
+    from whimbrel.migrator.journal import Journal
+
+log = logging.getLogger("whimbrel")
+
+
+class Executor:
+    """Runs statements on the adapter and remembers which ones completed."""
+
+    #: What the migration log line says this executor does.
+    verb = "Running"
+    #: Whether callables run and the database is read (False for a dry run).
+    live = True
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        *,
+        log_sql: bool = False,
+        out: Callable[[str], None] = print,
+        on_broken_connection: Callable[[], None] | None = None,
+    ):
+        self.adapter = adapter
+        self.log_sql = log_sql
+        self.out = out
+        self._on_broken_connection = on_broken_connection
+        #: Statements run so far in the current migration (for failure reports).
+        self.ran: list[str] = []
+        #: The current migration's progress journal, where DDL is not transactional.
+        self.journal: Journal | None = None
+
+    # -- statements ---------------------------------------------------------------------
+
+    def emit(self, statement: Statement) -> None:
+        """Run one compiled statement (a catalog step through the adapter)."""
+        if isinstance(statement, CatalogStep):
+            self.adapter.run_step(statement, self.emit)
+            return
+        self._run(statement, None, statement)
+
+    def run_data(self, sql: str, params: Any = None) -> None:
+        """``repo().execute()``: a data change in order with the DDL."""
+        self._run(sql, params, sql if params is None else f"{sql} -- params: {params!r}")
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """``repo().query()``: rows from the database."""
+        if self.log_sql:
+            log.info("%s %s", sql, params if params is not None else "")
+        return self.adapter.query(sql, params)
+
+    def _run(self, sql: str, params: Any, key: str) -> None:
+        """Run one statement (``key`` identifies it in the journal), unless it already ran."""
+        if self.journal is not None and self.journal.already_ran(key):
+            self.ran.append(sql)
+            return
+        if self.log_sql:
+            log.info("%s", sql if params is None else f"{sql} {params!r}")
+        self.adapter.execute(sql, params)
+        self.ran.append(sql)
+        if self.journal is not None:
+            self.journal.record(key)
+
+    def skip_callable(self, fn: Callable[[], Any]) -> bool:
+        """Whether ``execute(fn)`` is left out (a dry run prints a note instead)."""
+        return False
+
+    # -- one migration ----------------------------------------------------------------------
+
+    def start(self, label: str, direction: str, in_transaction: bool) -> None:
+        """A migration begins: forget the statements of the previous one."""
+        self.ran = []
+
+    def setup(self, statements: Sequence[str]) -> None:
+        """Create what the versions table needs (schema, table) before the first migration."""
+        for sql in statements:
+            self.adapter.execute(sql)
+
+    def begin(self, upcoming: Sequence[Statement]) -> None:
+        self.adapter.begin(upcoming)
+
+    def commit(self) -> None:
+        self.adapter.commit()
+
+    def rollback(self) -> None:
+        try:
+            self.adapter.rollback()
+        except DatabaseError:
+            log.warning("rollback failed; the connection is closed to discard the transaction")
+            if self._on_broken_connection is not None:
+                self._on_broken_connection()
+
+    def open_journal(
+        self, prefix: str | None, source: str, version: int, direction: str
+    ) -> Journal | None:
+        """Statement progress, where the database cannot roll DDL back (see ``journal``)."""
+        if self.adapter.capabilities.transactional_ddl:
+            return None
+        from whimbrel.migrator.journal import Journal
+
+        return Journal.open(self.adapter, prefix, source, version, direction)
+
+    @contextmanager
+    def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:
+        """Run the block without the migration lock (``disable_migration_lock``)."""
+        self.adapter.release_lock(prefix, source)
+        try:
+            yield
+        finally:
+            self.adapter.acquire_lock(prefix, source)
+
+
+class PrintingExecutor(Executor):
+    """``--dry-run``: prints every statement the run would send, runs nothing.
+
+    ``repo().query()`` returns no rows, callables are not called, and no
+    journal or lock is touched.
+    """
+
+    verb = "Would run"
+    live = False
+
+    def __init__(self, *, log_sql: bool = False, out: Callable[[str], None] = print):
+        self.log_sql = log_sql
+        self.out = out
+        self.ran = []
+        self.journal = None
+
+    def emit(self, statement: Statement) -> None:
+        self.out(preview(statement).rstrip().rstrip(";") + ";")
+
+    def run_data(self, sql: str, params: Any = None) -> None:
+        self.out(sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else ""))
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        self.out(f"-- query not run in --dry-run: {sql}")
+        return []
+
+    def skip_callable(self, fn: Callable[[], Any]) -> bool:
+        name = getattr(fn, "__name__", "callable")
+        self.out(f"-- execute({name}): Python callable, not run in --dry-run")
+        return True
+
+    def start(self, label: str, direction: str, in_transaction: bool) -> None:
+        self.out(f"-- {label} ({direction})" + ("" if in_transaction else ", no transaction"))
+
+    def setup(self, statements: Sequence[str]) -> None:
+        for sql in statements:
+            self.out(sql + ";")
+
+    def begin(self, upcoming: Sequence[Statement]) -> None:
+        self.out("BEGIN;")
+
+    def commit(self) -> None:
+        self.out("COMMIT;")
+
+    def rollback(self) -> None:
+        pass
+
+    def open_journal(
+        self, prefix: str | None, source: str, version: int, direction: str
+    ) -> Journal | None:
+        return None
+
+    @contextmanager
+    def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:
+        yield  # a dry run holds no lock, so it neither releases nor takes one
