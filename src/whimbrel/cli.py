@@ -210,7 +210,7 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
         migrator.down(**strategy, **opts)
 
 
-@cli.command()
+@cli.command(short_help="Apply pending migrations.")
 @_strategy_options
 @_common
 @click.pass_context
@@ -219,7 +219,7 @@ def migrate(ctx: click.Context, **opts: Any) -> None:
     _run(ctx, "up", opts)
 
 
-@cli.command()
+@cli.command(short_help="Roll back applied migrations (default: one).")
 @_strategy_options
 @_common
 @click.pass_context
@@ -262,7 +262,7 @@ def status(
         click.echo("(no migrations)")
 
 
-@cli.command("ensure-up")
+@cli.command("ensure-up", short_help="Exit 1 when migrations are pending.")
 @_common
 @click.pass_context
 def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | None) -> None:
@@ -271,7 +271,7 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
     click.echo("Migrations up")
 
 
-@cli.group()
+@cli.group(short_help="Generate migration files.")
 @_global_flags
 def gen() -> None:
     """Generate migration files; `whimbrel gen COMMAND --help` describes each."""

@@ -81,6 +81,12 @@ def secrets(url: str) -> set[str]:
     if userinfo is not None and userinfo[1]:
         found.add(userinfo[1])
     found.update(m["secret"] for m in _PASSWORD_PARAM.finditer(url) if m["secret"])
+    try:  # how a driver splits it: an unencoded / ends the password early
+        split = urlsplit(url).password
+    except ValueError:
+        split = None
+    if split and userinfo is not None:
+        found.add(split)
     found |= {unquote(s) for s in found} | {quote(unquote(s), safe="") for s in found}
     return {s for s in found if s and s != MASK}
 
@@ -103,6 +109,8 @@ def _userinfo(rest: str) -> tuple[str, str, int] | None:
     query = rest.find("?", first_at)
     at = rest.rfind("@", 0, query if query >= 0 else len(rest))
     user, colon, password = rest[:at].partition(":")
+    if re.search(r"\?[^@]*=", password):  # host:5432/db?opt=a@b: an @ in the query
+        return None
     if not colon or "/" in user:
         return None
     return user, password, at
@@ -152,6 +160,12 @@ def server_parts(url: str) -> ServerParts:
     3306
     """
     shown = mask(url)
+    info = _userinfo(_after_scheme(url)[1])
+    if info is not None and re.search(r"[/?#]", info[1]):
+        raise ConfigError(
+            f"the password in database URL {shown!r} holds an unencoded / ? or #: "
+            "percent-encode it (/ is %2F, ? is %3F, # is %23, @ is %40)"
+        )
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # "Invalid IPv6 URL" for an unclosed [
