@@ -31,5 +31,6 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## clean: remove the virtualenv, the example's database and its lock file, bench output
 clean:
-	rm -rf $(VENV) examples/blog/whimbrel.db bench/.work
+	rm -rf $(VENV) examples/blog/whimbrel.db examples/blog/whimbrel.db-whimbrel.lock bench/.work

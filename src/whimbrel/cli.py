@@ -412,6 +412,7 @@ def main(argv: list[str] | None = None) -> None:
     log.setLevel(logging.INFO)  # -q (before or after the command) lowers it while parsing
     _URLS.clear()
     _remember(os.environ.get("DATABASE_URL"))
+    _remember(os.environ.get("WHIMBREL_DATABASE_URL"))
     try:
         code = cli.main(args=argv, prog_name="whimbrel", standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,11 +13,12 @@ from whimbrel.url import SCHEMES
 
 OUTBOX = render_outbox(Outbox("outbox_messages", True, None))
 ENUM = render_migration("create_post_status", "create_enum")
+TRIGGER = render_migration("add_updated_at_trigger_to_posts", "add_trigger")
 DOMAIN = render_domain(load_domain(GOLDEN / "domain" / "crm.toml"), "20260101000000")[1]
 
 
 @pytest.mark.parametrize("url", ["postgresql://db/app", "postgres://db/app"])
-@pytest.mark.parametrize("source", [OUTBOX, ENUM, DOMAIN])
+@pytest.mark.parametrize("source", [OUTBOX, ENUM, DOMAIN, TRIGGER])
 def test_postgres_gets_no_warning(url: str, source: str) -> None:
     assert portability_warnings(source, url) == ()
 
@@ -29,8 +30,9 @@ def test_postgres_gets_no_warning(url: str, source: str) -> None:
         (OUTBOX, "mysql://root@db/app", ["gen_random_uuid()", "partial indexes"]),
         (DOMAIN, "sqlite:///app.db", ["gen_random_uuid()"]),
         (DOMAIN, "mariadb://root@db/app", ["gen_random_uuid()"]),
-        (ENUM, "sqlite:///app.db", ['enum type', '"text" column']),
+        (ENUM, "sqlite:///app.db", ["enum type", '"text" column']),
         (ENUM, "mysql://root@db/app", ["enum type", "enum('a','b')"]),
+        (TRIGGER, "sqlite:///app.db", ["plpgsql", "execute(up, down)"]),
     ],
 )
 def test_other_databases_are_told_what_fails_and_the_fix(

@@ -51,6 +51,12 @@ def portability_warnings(source: str, url: str) -> tuple[str, ...]:
             f"this migration creates an enum type, which only PostgreSQL has, and the project's "
             f"database is {name}: {fix} instead"
         )
+    if "plpgsql" in source:
+        found.append(
+            f"this migration creates a plpgsql function and trigger, which only PostgreSQL "
+            f"runs, and the project's database is {name}: write the trigger in {name}'s own "
+            "syntax with execute(up, down)"
+        )
     if kind == "mysql" and _PARTIAL_INDEX.search(source):
         found.append(
             "this migration creates partial indexes (index(..., where=...)), which MySQL and "
