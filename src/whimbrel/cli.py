@@ -281,8 +281,11 @@ def _gen_config(ctx: click.Context, config_path: str | None, database_url: str |
     from whimbrel.config import load_config
 
     s = _settings(ctx, config_path, database_url)
+    from whimbrel.url import scheme
+
     config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
     _remember(config.database_url)
+    scheme(config.database_url)  # a bad URL is refused before a file is written
     return config
 
 

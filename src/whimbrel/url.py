@@ -24,8 +24,8 @@ from whimbrel.errors import ConfigError
 #: The schemes adapters are registered for (``whimbrel.adapters.REGISTRY`` checks it matches).
 SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb")
 _EXAMPLES = (
-    "postgresql://user:password@host:5432/db, sqlite:///path.db, "
-    "mysql://user:password@host:3306/db or mariadb://user:password@host:3306/db"
+    "postgresql://user@host:5432/db, sqlite:///path.db, "
+    "mysql://user@host:3306/db or mariadb://user@host:3306/db"
 )
 #: ``scheme:/`` or ``scheme://``: a scheme only counts when a slash follows, so the
 #: ``admin:`` of ``admin:pw@host/db`` is read as a user name, not a scheme.

@@ -240,3 +240,10 @@ def test_gen_unknown_template_suggests_the_closest(tmp_path: Path, sqlite_url: s
     done = run_cli(tmp_path, sqlite_url, "gen", "migration", "x", "-t", "create_tabel")
     assert done.returncode == 2
     assert "did you mean 'create_table'?" in error_text(done)
+
+
+def test_gen_with_a_bad_url_writes_nothing(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, f"admin:{PW}@db/app", "gen", "migration", "add_x")
+    assert done.returncode == 2
+    assert PW not in done.stderr and "no scheme" in error_text(done)
+    assert not (tmp_path / "migrations").exists()

@@ -97,8 +97,10 @@ class MySQLAdapter(Adapter):
                 f"{self.display_url} names no database: write it as "
                 "mysql://user:password@host:3306/database"
             )
+        from pymysql.charset import charset_by_name  # connect() checked it is installed
+
         charset = parts.query.get("charset", "utf8mb4")
-        if self._pymysql.charset.charset_by_name(charset) is None:
+        if charset_by_name(charset) is None:
             raise ConfigError(
                 f"{self.display_url}: unknown charset {charset!r}: use a MySQL character set "
                 "such as utf8mb4 (the default; leave ?charset= out for it)"
