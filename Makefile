@@ -43,5 +43,6 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## clean: remove the virtualenv, the example's database and its lock file, bench output
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) examples/blog/whimbrel.db bench/.work
+	rm -rf $(VENV) $(DEMO_VENV) examples/blog/whimbrel.db examples/blog/whimbrel.db-whimbrel.lock bench/.work

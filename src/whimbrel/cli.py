@@ -8,8 +8,10 @@ commands so ``whimbrel --help`` stays fast.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,51 +21,139 @@ import click
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from whimbrel.config import Config
     from whimbrel.generators.templating import Generated
     from whimbrel.migrator.core import Migrator
 
 log = logging.getLogger("whimbrel")
 
 
+#: Database URLs seen on this run (options, environment, configuration): every line
+#: printed is masked against each, so a driver quoting the URL cannot leak its password.
+_URLS: list[str] = []
+
+
+def _remember(url: str | None) -> None:
+    if url and url not in _URLS:
+        _URLS.append(url)
+
+
+def masked(text: str) -> str:
+    """``text`` with the passwords of every URL seen on this run replaced by ``***``.
+
+    >>> _remember("postgresql://u:hunter2@db/app"); masked("auth failed: hunter2")
+    'auth failed: ***'
+    """
+    from whimbrel.url import mask
+
+    for url in _URLS or [""]:
+        text = mask(text, url)
+    return text
+
+
 class _Handler(logging.Handler):
-    """Plain messages on stderr; warnings marked so they stand out."""
+    """Plain messages on stderr, passwords masked; warnings marked so they stand out."""
 
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(prefix + record.getMessage(), err=True)
+        click.echo(masked(prefix + record.getMessage()), err=True)
+
+
+def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        log.setLevel(logging.WARNING)
+
+
+def _global_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--debug`` and ``-q`` after the command name too (DESIGN §5); ``main()`` reads
+    ``--debug`` from the arguments, wherever it stands."""
+    fn = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        callback=_quiet,
+        help="Only errors and results.",
+    )(fn)
+    return click.option("--debug", is_flag=True, expose_value=False, help="Show tracebacks.")(fn)
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config`` and ``--database-url`` on every command (and on the group)."""
+    """``--config``, ``--database-url``, ``--debug`` and ``-q`` on every command."""
+    fn = _global_flags(fn)
     fn = click.option("--database-url", help="Database URL; overrides the configuration.")(fn)
+    return _config_option(fn)
+
+
+def _config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), help="Config file."
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: whimbrel.toml or pyproject.toml here or in a parent folder).",
     )(fn)
+
+
+def _gen_common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Generators' options: the database only decides which portability warnings apply."""
+    fn = _global_flags(fn)
+    fn = click.option(
+        "--tenant",
+        is_flag=True,
+        help="Write into tenant_migrations_path (default tenant_migrations/).",
+    )(fn)
+    fn = click.option(
+        "--database-url",
+        help="The database the migration is for (default: the configuration's); "
+        "used only to warn about SQL it cannot run.",
+    )(fn)
+    return _config_option(fn)
 
 
 def _settings(
     ctx: click.Context, config_path: str | None, database_url: str | None
 ) -> dict[str, Any]:
     parent = ctx.find_root().params
-    return {
+    settings = {
         "config_path": config_path or parent.get("config_path"),
         "database_url": database_url or parent.get("database_url"),
     }
+    _remember(settings["database_url"])
+    return settings
 
 
 def _migrator(
     ctx: click.Context, config_path: str | None, database_url: str | None, quiet: bool = False
 ) -> Migrator:
     from whimbrel.migrator.core import Migrator
-    from whimbrel.url import mask
 
     s = _settings(ctx, config_path, database_url)
     migrator = Migrator.from_config(s["config_path"], database_url=s["database_url"])
     ctx.call_on_close(migrator.close)
-    source = migrator.config.database_from
+    _remember(migrator.config.database_url)
     if not quiet:
-        log.info("using %s (%s)", mask(migrator.config.database_url), source)
+        log.info("%s", _using(migrator.config))
     return migrator
+
+
+def _using(config: Config) -> str:
+    """``using URL (where it came from; the config file)`` plus what libpq fills in."""
+    from whimbrel.url import libpq_target, mask, scheme
+
+    url = config.database_url
+    source = config.database_from
+    if not config.files:
+        where = f"{source}; no whimbrel.toml or [tool.whimbrel] found here or above"
+    elif source == str(config.files[-1]):
+        where = source
+    else:
+        where = f"{source}; config {config.files[-1]}"
+    line = f"using {mask(url)} ({where})"
+    if scheme(url) == "postgresql":
+        target = libpq_target(url)
+        if target:
+            line += f"\n  which connects to {target}"
+    return line
 
 
 def _strategy(
@@ -92,12 +182,13 @@ def _strategy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @_common
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors and results.")
 @click.version_option(package_name="whimbrel")
-def cli(config_path: str | None, database_url: str | None, debug: bool, quiet: bool) -> None:
-    """Ecto-style schema migrations for PostgreSQL, SQLite and MySQL/MariaDB."""
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+def cli(config_path: str | None, database_url: str | None) -> None:
+    """Ecto-style schema migrations for PostgreSQL, SQLite and MySQL/MariaDB.
+
+    Global options (--database-url, --config, --debug, -q) go before or after
+    the command name.
+    """
     if not any(isinstance(h, _Handler) for h in log.handlers):
         log.addHandler(_Handler())
     log.propagate = False
@@ -119,7 +210,7 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
         migrator.down(**strategy, **opts)
 
 
-@cli.command()
+@cli.command(short_help="Apply pending migrations.")
 @_strategy_options
 @_common
 @click.pass_context
@@ -128,7 +219,7 @@ def migrate(ctx: click.Context, **opts: Any) -> None:
     _run(ctx, "up", opts)
 
 
-@cli.command()
+@cli.command(short_help="Roll back applied migrations (default: one).")
 @_strategy_options
 @_common
 @click.pass_context
@@ -171,7 +262,7 @@ def status(
         click.echo("(no migrations)")
 
 
-@cli.command("ensure-up")
+@cli.command("ensure-up", short_help="Exit 1 when migrations are pending.")
 @_common
 @click.pass_context
 def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | None) -> None:
@@ -180,22 +271,42 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
     click.echo("Migrations up")
 
 
-@cli.group()
+@cli.group(short_help="Generate migration files.")
+@_global_flags
 def gen() -> None:
-    """Generate migration files (see docs/generators.md)."""
+    """Generate migration files; `whimbrel gen COMMAND --help` describes each."""
 
 
-def _migrations_path(ctx: click.Context, config_path: str | None, database_url: str | None) -> Path:
+def _gen_config(ctx: click.Context, config_path: str | None, database_url: str | None) -> Config:
     from whimbrel.config import load_config
 
     s = _settings(ctx, config_path, database_url)
+    from whimbrel.url import scheme
+
     config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
-    return config.migrations_path
+    _remember(config.database_url)
+    scheme(config.database_url)  # a bad URL is refused before a file is written
+    return config
 
 
-def _show(result: Generated) -> None:
-    """Warnings on stderr; the path (or, for a dry run, the source) then next steps on stdout."""
-    for warning in result.warnings:
+def _folder(config: Config, tenant: bool) -> Path:
+    return config.tenant_migrations_path if tenant else config.migrations_path
+
+
+def _show(result: Generated, config: Config | None = None) -> None:
+    """Warnings on stderr; the path (or, for a dry run, the source) then next steps on stdout.
+
+    With ``config``, the project's database decides which portability warnings apply.
+    """
+    from whimbrel.generators.portability import portability_warnings
+    from whimbrel.url import mask
+
+    warnings = list(result.warnings)
+    if config is not None:
+        found = portability_warnings(result.source, config.database_url)
+        shown = f"{mask(config.database_url)} ({config.database_from})"
+        warnings += [f"{w} (database: {shown})" for w in found]
+    for warning in warnings:
         log.warning("%s", warning)
     if result.status == "dry-run":
         log.info("dry run: would write %s", result.path)
@@ -208,7 +319,7 @@ def _show(result: Generated) -> None:
         click.echo("\n" + note)
 
 
-@gen.command("migration")
+@gen.command("migration", short_help="A new migration from a template.")
 @click.argument("name")
 @click.option(
     "--template",
@@ -218,45 +329,56 @@ def _show(result: Generated) -> None:
     help="blank, create_table, alter_table, add_column, add_index, add_foreign_key, "
     "add_trigger or create_enum.",
 )
-@_common
+@_gen_common
 @click.pass_context
 def gen_migration(
-    ctx: click.Context, name: str, template: str, config_path: str | None, database_url: str | None
+    ctx: click.Context,
+    name: str,
+    template: str,
+    tenant: bool,
+    config_path: str | None,
+    database_url: str | None,
 ) -> None:
-    """Write a new migration NAME from a template and print its path."""
+    """Write a new migration NAME from a template and print its path.
+
+    NAME says what the template fills in: add_summary_to_posts adds the
+    column summary to posts.
+    """
     from whimbrel.generators import generate_migration
 
-    folder = _migrations_path(ctx, config_path, database_url)
-    _show(generate_migration(folder, name, template=template))
+    config = _gen_config(ctx, config_path, database_url)
+    _show(generate_migration(_folder(config, tenant), name, template=template), config)
 
 
-@gen.command("outbox")
+@gen.command("outbox", short_help="The transactional outbox table.")
 @click.option("--table", default="outbox_messages", show_default=True, help="Table name.")
 @click.option("--no-index", is_flag=True, help="Leave out the pending and failed indexes.")
 @click.option("--prefix", help="Schema to create the table in (it must exist).")
-@_common
+@_gen_common
 @click.pass_context
 def gen_outbox(
     ctx: click.Context,
     table: str,
     no_index: bool,
     prefix: str | None,
+    tenant: bool,
     config_path: str | None,
     database_url: str | None,
 ) -> None:
     """Write the migration creating a transactional outbox table."""
     from whimbrel.generators import generate_outbox
 
-    folder = _migrations_path(ctx, config_path, database_url)
-    _show(generate_outbox(folder, table, indexes=not no_index, prefix=prefix))
+    config = _gen_config(ctx, config_path, database_url)
+    folder = _folder(config, tenant)
+    _show(generate_outbox(folder, table, indexes=not no_index, prefix=prefix), config)
 
 
-@gen.command("domain")
+@gen.command("domain", short_help="A domain's tables, from a TOML file.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--timestamp", help="Pin the version (YYYYMMDDHHMMSS) for byte-stable output.")
 @click.option("--dry-run", is_flag=True, help="Print the migration instead of writing it.")
 @click.option("--force", is_flag=True, help="Overwrite the migration even if edited by hand.")
-@_common
+@_gen_common
 @click.pass_context
 def gen_domain(
     ctx: click.Context,
@@ -264,32 +386,45 @@ def gen_domain(
     timestamp: str | None,
     dry_run: bool,
     force: bool,
+    tenant: bool,
     config_path: str | None,
     database_url: str | None,
 ) -> None:
     """Write or regenerate the migration creating a domain's tables.
 
-    FILE is the domain's TOML file; see docs/generators.md for its format and
-    for when an existing file is overwritten.
+    FILE is the domain's TOML file: domain = "NAME" (and multi_tenant =
+    true for a tenant_id on every table), then one [entities.NAME] table per
+    entity with fields = {column = "type"} and belongs_to = {other = {}}. A
+    file left as generated is rewritten when the domain changes; one edited
+    by hand only with --force.
     """
     from pathlib import Path
 
     from whimbrel.generators import generate_domain
 
-    folder = _migrations_path(ctx, config_path, database_url)
-    _show(generate_domain(Path(file), folder, version=timestamp, dry_run=dry_run, force=force))
+    config = _gen_config(ctx, config_path, database_url)
+    folder = _folder(config, tenant)
+    result = generate_domain(Path(file), folder, version=timestamp, dry_run=dry_run, force=force)
+    _show(result, config)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; the one place where errors become exit codes."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    debug = "--debug" in args
+    log.setLevel(logging.INFO)  # -q (before or after the command) lowers it while parsing
+    _URLS.clear()
+    _remember(os.environ.get("DATABASE_URL"))
+    _remember(os.environ.get("WHIMBREL_DATABASE_URL"))
     try:
         code = cli.main(args=argv, prog_name="whimbrel", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)  # usage errors can quote a --database-url value
+        click.echo(masked(shown.getvalue()), err=True, nl=False)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the CLI's single error boundary
         from whimbrel.errors import WhimbrelError
@@ -297,11 +432,13 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         if isinstance(exc, WhimbrelError):
-            click.echo(f"whimbrel: error: {exc}", err=True)
+            click.echo(masked(f"whimbrel: error: {exc}"), err=True)
             sys.exit(exc.exit_code)
         click.echo(
-            f"whimbrel: unexpected {type(exc).__name__}: {exc}\n"
-            "(run again with --debug for the traceback)",
+            masked(
+                f"whimbrel: unexpected {type(exc).__name__}: {exc}\n"
+                "(run again with --debug for the traceback)"
+            ),
             err=True,
         )
         sys.exit(1)

@@ -1,5 +1,11 @@
 """Configuration: ``[tool.whimbrel]`` in pyproject.toml, ``whimbrel.toml``, environment.
 
+The files are looked for in the working directory, then in each parent folder
+in turn, as git looks for ``.git``: the first folder holding a ``whimbrel.toml``
+or a ``pyproject.toml`` with a ``[tool.whimbrel]`` table is the project's root,
+and relative paths in it (migrations, SQLite files) are relative to it.
+``Config.files`` names the files used.
+
 Later sources win: pyproject.toml, then whimbrel.toml, then environment
 variables (``DATABASE_URL``, ``WHIMBREL_<KEY>``), then explicit overrides
 (command-line options). With no database configured, whimbrel uses the SQLite
@@ -109,14 +115,30 @@ def _config_files(
         if not path.is_file():
             raise ConfigError(f"config file {str(path)!r} does not exist: check --config")
         return [(path, _read(path))]
+    for folder in (base, *base.parents):
+        found = _config_in(folder)
+        if found:
+            return found
+    return []
+
+
+def _config_in(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The config files of one folder: ``whimbrel.toml``, and ``pyproject.toml`` when it has
+    a ``[tool.whimbrel]`` table (a pyproject.toml without one does not stop the search)."""
     found = []
     for name in ("pyproject.toml", "whimbrel.toml"):
-        path = base / name
+        path = folder / name
         if path.is_file():
             table = _read(path)
-            if table or name == "whimbrel.toml":
+            if table or name == "whimbrel.toml" or _has_whimbrel_table(path):
                 found.append((path, table))
     return found
+
+
+def _has_whimbrel_table(path: Path) -> bool:
+    """``[tool.whimbrel]`` present, even empty: the project's root is marked here."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return isinstance(data.get("tool", {}).get("whimbrel"), dict)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -132,6 +132,19 @@ def test_each_template_applies_and_rolls_back(tmp_path: Path, pg_url: str, templ
     assert catalog.objects() == before
 
 
+def test_foreign_key_to_a_role_column_applies_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    write_change(tmp_path, SETUP, "setup", 'create(table("users"))\ncreate(table("invoices"))')
+    name = "add_created_by_id_to_invoices"
+    _write(tmp_path, name, render_migration(name, "add_foreign_key"))
+    catalog = PgCatalog(pg_url)
+    with migrator(tmp_path, pg_url) as m:
+        assert m.up() == [SETUP, int(VERSION)]
+        fk = ("invoices", "invoices_created_by_id_fkey", "users", "a")
+        assert fk in catalog.foreign_keys()
+        assert m.down() == [int(VERSION)]
+    assert catalog.foreign_keys() == set()
+
+
 def test_the_trigger_keeps_updated_at_current(tmp_path: Path, pg_url: str) -> None:
     _setup(tmp_path)
     name = TEMPLATE_NAMES["add_trigger"]

@@ -363,3 +363,32 @@ def test_other_settings_are_carried_through(tmp_path: Path) -> None:
     assert config.migration_primary_key == {"name": "uuid", "type": "binary_id"}
     assert config.migration_foreign_key == {"column": "uuid"}
     assert config.migration_timestamps == {"type": "utc_datetime"}
+
+
+# --- lookup from a sub-folder, as git looks for .git -----------------------------------------
+
+
+def test_config_in_a_parent_folder_is_used_from_a_sub_folder(tmp_path: Path) -> None:
+    config_file = write(
+        tmp_path / "whimbrel.toml",
+        'database_url = "postgresql://db/app"\nmigrations_path = "db/migrations"\n',
+    )
+    sub = tmp_path / "app" / "sub"
+    sub.mkdir(parents=True)
+    config = load(sub)
+    assert config.database_url == "postgresql://db/app"
+    assert config.files == (config_file.resolve(),)
+    assert config.root == tmp_path.resolve()  # paths stay relative to the file, not the cwd
+    assert config.migrations_path == tmp_path.resolve() / "db" / "migrations"
+
+
+def test_the_nearest_config_wins_and_a_plain_pyproject_does_not_stop_the_search(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "whimbrel.toml", 'database_url = "postgresql://db/outer"\n')
+    write(tmp_path / "app" / "pyproject.toml", '[project]\nname = "app"\n')  # no [tool.whimbrel]
+    assert load(tmp_path / "app").database_url == "postgresql://db/outer"
+    inner = write(tmp_path / "app" / "pyproject.toml", "[tool.whimbrel]\n")
+    config = load(tmp_path / "app")
+    assert config.files == (inner.resolve(),)  # an empty [tool.whimbrel] marks the root
+    assert config.database_url == f"sqlite:///{(tmp_path / 'app').resolve()}/whimbrel.db"

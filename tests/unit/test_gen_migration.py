@@ -64,6 +64,8 @@ def test_pinned_versions_must_be_fourteen_digits_above_zero(bad: str) -> None:
         ("address", "addresses"),
         ("person", "people"),
         ("line_item", "line_items"),
+        ("created_by", "created_by"),  # a role, not a noun: never "created_bies"
+        ("baby", "babies"),
     ],
 )
 def test_pluralize(word: str, plural: str) -> None:
@@ -124,10 +126,24 @@ def test_trigger_template_is_plpgsql_with_up_and_down() -> None:
     assert 'DROP TRIGGER "posts_set_updated_at" ON "posts"' in source
 
 
-def test_enum_template_creates_and_drops_the_type() -> None:
+def test_enum_template_uses_the_dsl_not_raw_sql() -> None:
     source = render_migration("create_post_status", "create_enum")
-    assert '"""CREATE TYPE "post_status" AS ENUM' in source
-    assert "'DROP TYPE \"post_status\"'" in source
+    assert 'create(enum("post_status", ["pending", "active", "archived"]))' in source
+    assert "execute(" not in source and "CREATE TYPE" not in source
+
+
+def test_foreign_key_to_a_role_column_references_users_with_a_note() -> None:
+    source = render_migration("add_created_by_id_to_invoices", "add_foreign_key")
+    assert 'add("created_by_id", references("users", on_delete="nothing"))' in source
+    assert "bies" not in source
+    assert "# CHECK: created_by_id names a role" in source
+    plain = render_migration("add_author_id_to_posts", "add_foreign_key")
+    assert "CHECK" not in plain  # a noun needs no note
+
+
+def test_unknown_template_suggests_the_closest(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"did you mean 'create_table'\?"):
+        generate_migration(tmp_path / "migrations", "x", template="create_tabel")
 
 
 def test_unknown_template_lists_the_templates(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import importlib
 
 from whimbrel.adapters.base import Adapter, Capabilities, Settings
 from whimbrel.errors import ConfigError
-from whimbrel.url import mask, scheme
+from whimbrel.url import check, mask, scheme
 
 #: URL scheme -> "module:class"; modules import their driver only on connect.
 REGISTRY: dict[str, str] = {
@@ -29,6 +29,8 @@ def adapter_class(url: str) -> type[Adapter]:
     """The adapter class registered for the URL's scheme."""
     name = scheme(url)
     target = REGISTRY.get(name)
+    if target is not None:
+        check(url)  # a bad host or port is a ConfigError here, not a driver's ValueError
     if target is None:
         raise ConfigError(
             f"unknown database URL scheme {name!r} in {mask(url)!r}: use one of "

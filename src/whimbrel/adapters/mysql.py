@@ -35,13 +35,13 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from whimbrel.adapters.base import Adapter, Capabilities, import_driver
 from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
 from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
+from whimbrel.url import server_parts
 
 log = logging.getLogger("whimbrel")
 
@@ -86,22 +86,28 @@ class MySQLAdapter(Adapter):
         self._apply_settings()
 
     def _params(self) -> dict[str, Any]:
-        parts = urlsplit(self.url)
-        database = unquote(parts.path.lstrip("/"))
-        if not database:
+        parts = server_parts(self.url)  # refuses a bad host or port (ConfigError)
+        if not parts.database:
             raise ConfigError(
                 f"{self.display_url} names no database: write it as "
                 "mysql://user:password@host:3306/database"
             )
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        from pymysql.charset import charset_by_name  # connect() checked it is installed
+
+        charset = parts.query.get("charset", "utf8mb4")
+        if charset_by_name(charset) is None:
+            raise ConfigError(
+                f"{self.display_url}: unknown charset {charset!r}: use a MySQL character set "
+                "such as utf8mb4 (the default; leave ?charset= out for it)"
+            )
         return {
-            "host": parts.hostname or "127.0.0.1",
+            "host": parts.host or "127.0.0.1",
             "port": parts.port or 3306,
-            "user": unquote(parts.username or "root"),
-            "password": unquote(parts.password or ""),
-            "database": database,
-            "unix_socket": query.get("unix_socket"),
-            "charset": query.get("charset", "utf8mb4"),
+            "user": parts.user or "root",
+            "password": parts.password or "",
+            "database": parts.database,
+            "unix_socket": parts.query.get("unix_socket"),
+            "charset": charset,
         }
 
     def _check_version(self) -> None:

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from whimbrel.errors import UsageError
 from whimbrel.generators.naming import (
+    ROLE_WORDS,
     migration_filename,
     new_version,
     pluralize,
@@ -99,12 +101,35 @@ def _add_index(w: Words) -> str:
     return render("add_index.py", create_index=statement(create, 4))
 
 
+def referenced_table(base: str) -> tuple[str, str]:
+    """The table a ``<base>_id`` column points at, and a note when that is only a guess.
+
+    ``author`` → ``authors``. A name that ends in a preposition (``created_by``,
+    ``owned_by``) names a role, not a table: it points at ``users`` by
+    convention, and the file says to check that.
+
+    >>> referenced_table("author")
+    ('authors', '')
+    >>> referenced_table("created_by")[0]
+    'users'
+    """
+    if base.rpartition("_")[2] in ROLE_WORDS:
+        note = (
+            f"# CHECK: {base}_id names a role, not a table; it is taken to reference\n"
+            '# "users". Change references("users") if it points elsewhere.\n'
+        )
+        return "users", note
+    return pluralize(base), ""
+
+
 def _add_foreign_key(w: Words) -> str:
     base = w.subject.removesuffix("_id") if w.target and w.subject else "parent"
     column = f"{base}_id"
-    ref = call("references", pluralize(base), on_delete="nothing")
+    target, note = referenced_table(base)
+    ref = call("references", target, on_delete="nothing")
     return render(
         "add_foreign_key.py",
+        guess_note=note,
         table=w.table,
         add_reference=statement(call("add", column, ref), 8),
         create_index=statement(call("create", call("index", w.table, [column])), 4),
@@ -151,7 +176,11 @@ def render_migration(name: str, template: str = "blank") -> str:
     <BLANKLINE>
     """
     if template not in TEMPLATES:
-        raise UsageError(f"unknown template {template!r}: the templates are {', '.join(TEMPLATES)}")
+        close = difflib.get_close_matches(template, list(TEMPLATES), n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(
+            f"unknown template {template!r}{hint}: the templates are {', '.join(TEMPLATES)}"
+        )
     return TEMPLATES[template](Words.of(snake_case(name)))
 
 

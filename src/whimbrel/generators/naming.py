@@ -140,6 +140,8 @@ def refuse_existing(folder: Path, name: str) -> None:
 
 
 _IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
+#: Last words that make a name a role (``created_by``), not a noun to pluralize.
+ROLE_WORDS = frozenset({"by", "of", "to", "for", "from", "with", "at", "in", "on"})
 
 
 def pluralize(word: str) -> str:
@@ -147,11 +149,18 @@ def pluralize(word: str) -> str:
 
     Irregular words can be overridden where the name is declared (``table = "..."``).
 
+    A name ending in a preposition (``created_by``) is a role, not a noun, and
+    is returned unchanged rather than mangled into ``created_bies``.
+
     >>> [pluralize(w) for w in ("post", "category", "address", "box", "day", "person")]
     ['posts', 'categories', 'addresses', 'boxes', 'days', 'people']
+    >>> pluralize("created_by")
+    'created_by'
     """
     head, _, last = word.rpartition("_")
     lower = last.lower()
+    if lower in ROLE_WORDS:
+        return word
     if lower in _IRREGULAR:
         plural = _IRREGULAR[lower]
     elif lower.endswith(("s", "x", "z", "ch", "sh")):
