@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from whimbrel.config import Config
 from whimbrel.dsl.recorder import DslDefaults
 from whimbrel.errors import MigrationDefinitionError, UsageError
 from whimbrel.lint.context import Context, Schema
@@ -270,6 +271,19 @@ def _assured_line(path: Path) -> int | None:
         if "safety_assured" in line:
             return number
     return None
+
+
+def dsl_defaults(config: Config) -> DslDefaults:
+    """The DSL defaults a project's configuration sets (key type, timestamps), as the
+    migrator records with them, so lint records the same commands."""
+    from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
+
+    key = dict(config.migration_primary_key)
+    pk = PrimaryKey(
+        key.pop("name", "id"), key.pop("type", "bigserial"), ColumnOpts(**{**key, "primary_key": True})
+    )
+    fk = config.migration_foreign_key
+    return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(config.migration_timestamps))
 
 
 def before_migrate(
