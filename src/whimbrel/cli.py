@@ -206,9 +206,8 @@ def lint(
 
     s = _settings(ctx, config_path, database_url)
     config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
-    targets = list(paths) or [
-        p for p in (config.migrations_path, config.tenant_migrations_path) if p.is_dir()
-    ] or [config.migrations_path]
+    folders = [p for p in (config.migrations_path, config.tenant_migrations_path) if p.is_dir()]
+    targets: list[str | Path] = [*paths] or [*folders] or [config.migrations_path]
     database = database_of(config.database_url)
     log.info("lint: rules for %s (from the database URL, %s)", database, config.database_from)
     findings = lint_paths(

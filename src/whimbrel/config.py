@@ -243,7 +243,7 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
     if values.get("lint", "warn") not in LINT_MODES:
         raise ConfigError(
             f"{origin['lint']}: lint = {values['lint']!r} is not a lint mode"
-            f"{_did_you_mean(values['lint'], LINT_MODES)}: use \"warn\" (findings are warnings "
+            f'{_did_you_mean(values["lint"], LINT_MODES)}: use "warn" (findings are warnings '
             'before migrate runs) or "error" (findings stop migrate with exit 2)'
         )
 

@@ -17,7 +17,7 @@ from whimbrel.lint.types import mysql_copies, pg_rewrites
 from whimbrel.migrator.files import discover
 from whimbrel.migrator.loader import load
 
-RISKY = '''
+RISKY = """
 from whimbrel.migration import *
 
 def up():
@@ -30,7 +30,7 @@ def up():
 
 def down():
     pass
-'''
+"""
 
 
 def test_each_finding_names_the_line_of_its_dsl_call(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_safety_assured_must_be_a_list(tmp_path: Path) -> None:
 
 def test_linting_one_file_learns_from_the_earlier_ones(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
-    widen = 'from whimbrel.migration import *\n\ndef change():\n'
+    widen = "from whimbrel.migration import *\n\ndef change():\n"
     widen += '    with alter(table("posts")):\n        modify("title", "text")\n'
     bigint = widen.replace('"title", "text"', '"views", "bigint"')
     _, second, third = write(folder, SETUP, widen, bigint)
@@ -93,7 +93,7 @@ def test_linting_one_file_learns_from_the_earlier_ones(tmp_path: Path) -> None:
 
 
 def test_a_table_created_in_the_same_migration_is_not_existing(tmp_path: Path) -> None:
-    source = 'from whimbrel.migration import *\n\ndef change():\n'
+    source = "from whimbrel.migration import *\n\ndef change():\n"
     source += '    with create(table("events")):\n        add("at", "utc_datetime")\n'
     source += '    create(index("events", ["at"]))\n'
     source += '    with alter(table("events")):\n        add("uid", "uuid", '
@@ -102,7 +102,7 @@ def test_a_table_created_in_the_same_migration_is_not_existing(tmp_path: Path) -
 
 
 def test_recording_stops_at_a_query_and_keeps_what_came_before(tmp_path: Path) -> None:
-    source = '''
+    source = """
     from whimbrel.migration import *
 
     def up():
@@ -113,13 +113,13 @@ def test_recording_stops_at_a_query_and_keeps_what_came_before(tmp_path: Path) -
 
     def down():
         pass
-    '''
+    """
     findings = lint_after_setup(tmp_path, source)
     assert [(f.rule, f.line) for f in findings] == [("dropping-table", 4)]
 
 
 def test_a_python_callable_in_execute_is_not_linted(tmp_path: Path) -> None:
-    source = 'from whimbrel.migration import *\n\ndef backfill():\n    pass\n\n'
+    source = "from whimbrel.migration import *\n\ndef backfill():\n    pass\n\n"
     source += "def up():\n    execute(backfill)\n\ndef down():\n    pass\n"
     assert lint_after_setup(tmp_path, source) == []
 
@@ -157,13 +157,15 @@ def test_findings_have_the_json_fields() -> None:
 
 def _planned(tmp_path: Path) -> list:
     folder = tmp_path / "migrations"
-    write(folder, SETUP, 'from whimbrel.migration import *\n\ndef change():\n    drop(table("tags"))\n')
+    write(
+        folder,
+        SETUP,
+        'from whimbrel.migration import *\n\ndef change():\n    drop(table("tags"))\n',
+    )
     return [load(f) for f in discover(folder)]
 
 
-def test_before_migrate_warns_by_default(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_before_migrate_warns_by_default(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     migrations = _planned(tmp_path)
     with caplog.at_level(logging.WARNING, logger="whimbrel"):
         logging.getLogger("whimbrel").propagate = True
@@ -188,7 +190,7 @@ def test_the_lint_config_key(tmp_path: Path) -> None:
     (tmp_path / "whimbrel.toml").write_text("")
     assert load_config(cwd=tmp_path, env={}).lint == "warn"
     (tmp_path / "whimbrel.toml").write_text('lint = "strict"\n')
-    with pytest.raises(UsageError, match='lint = \'strict\' is not a lint mode.*"warn"'):
+    with pytest.raises(UsageError, match="lint = 'strict' is not a lint mode.*\"warn\""):
         load_config(cwd=tmp_path, env={})
 
 
@@ -203,7 +205,7 @@ def test_the_database_comes_from_the_url_scheme() -> None:
 
 
 def test_a_mariadb_version_selects_the_mariadb_rules(tmp_path: Path) -> None:
-    add_after = 'from whimbrel.migration import *\n\ndef change():\n'
+    add_after = "from whimbrel.migration import *\n\ndef change():\n"
     add_after += '    with alter(table("posts")):\n        add("lead", "text", after="title")\n'
     # A mysql:// URL may reach MariaDB: the version string says which server it is.
     old_mariadb = lint_after_setup(
@@ -212,7 +214,9 @@ def test_a_mariadb_version_selects_the_mariadb_rules(tmp_path: Path) -> None:
     new_mariadb = lint_after_setup(
         tmp_path / "b", add_after, database="mysql", server_version="10.4.2-MariaDB"
     )
-    old_mysql = lint_after_setup(tmp_path / "c", add_after, database="mysql", server_version="8.0.28")
+    old_mysql = lint_after_setup(
+        tmp_path / "c", add_after, database="mysql", server_version="8.0.28"
+    )
     assert "mysql-table-rebuild" in rules_of(old_mariadb)  # 10.3: instant only as last column
     assert "mysql-table-rebuild" not in rules_of(new_mariadb)  # 10.4: instant anywhere
     assert "mysql-table-rebuild" in rules_of(old_mysql)

@@ -54,13 +54,22 @@ CASES = [
         "index-on-new-table-is-fine",
         "require-concurrent-index",
         (py('create(unique_index("users", ["email"]))'),),
-        (py('with create(table("comments")):\n    add("body", "text")\ncreate(index("comments", ["body"]))'),),
+        (
+            py(
+                'with create(table("comments")):\n'
+                '    add("body", "text")\n'
+                'create(index("comments", ["body"]))'
+            ),
+        ),
     ),
     Case(
         "index-sql",
         "require-concurrent-index",
         (py('execute("CREATE INDEX posts_t ON posts (title)")'),),
-        ("-- whimbrel:up transaction:false\nCREATE INDEX CONCURRENTLY posts_t ON posts (title);\n",),
+        (
+            "-- whimbrel:up transaction:false\n"
+            "CREATE INDEX CONCURRENTLY posts_t ON posts (title);\n",
+        ),
     ),
     # -- concurrently-in-transaction
     Case(
@@ -93,7 +102,10 @@ CASES = [
         "constraint-missing-not-valid",
         (py('with alter(table("posts")):\n    modify("author_id", references("users"))'),),
         (
-            py('with alter(table("posts")):\n    add("editor_id", references("users", validate=False))'),
+            py(
+                'with alter(table("posts")):\n'
+                '    add("editor_id", references("users", validate=False))'
+            ),
             py('validate_constraint("posts", "posts_editor_id_fkey")'),
         ),
     ),
@@ -134,8 +146,7 @@ CASES = [
         (py('with alter(table("posts")):\n    modify("title", "string", null=False)'),),
         (
             py(
-                'create(constraint("posts", "title_nn", check="title IS NOT NULL", '
-                "validate=False))"
+                'create(constraint("posts", "title_nn", check="title IS NOT NULL", validate=False))'
             ),
             py('validate_constraint("posts", "title_nn")'),
             py(
@@ -182,18 +193,27 @@ CASES = [
         "volatile-dsl",
         "adding-volatile-default",
         (
-            py('with alter(table("posts")):\n    add("uid", "uuid", default=fragment("gen_random_uuid()"))'),
+            py(
+                'with alter(table("posts")):\n'
+                '    add("uid", "uuid", default=fragment("gen_random_uuid()"))'
+            ),
             py('with alter(table("posts")):\n    add("seq", "bigserial")'),
         ),
         (
-            py('with alter(table("posts")):\n    add("seen_at", "utc_datetime", default=fragment("now()"))'),
+            py(
+                'with alter(table("posts")):\n'
+                '    add("seen_at", "utc_datetime", default=fragment("now()"))'
+            ),
             py('with alter(table("posts")):\n    add("score", "integer", default=0, null=False)'),
         ),
     ),
     Case(
         "volatile-sql",
         "adding-volatile-default",
-        ("-- whimbrel:up\nALTER TABLE posts ADD COLUMN t timestamptz DEFAULT clock_timestamp();\n",),
+        (
+            "-- whimbrel:up\n"
+            "ALTER TABLE posts ADD COLUMN t timestamptz DEFAULT clock_timestamp();\n",
+        ),
         ("-- whimbrel:up\nALTER TABLE posts ADD COLUMN t timestamptz DEFAULT now();\n",),
     ),
     # -- renames and drops
@@ -201,7 +221,13 @@ CASES = [
         "rename-column-dsl",
         "renaming-column",
         (py('rename(table("posts"), "title", to="subject")'),),
-        (py('with create(table("drafts")):\n    add("t", "text")\nrename(table("drafts"), "t", to="title")'),),
+        (
+            py(
+                'with create(table("drafts")):\n'
+                '    add("t", "text")\n'
+                'rename(table("drafts"), "t", to="title")'
+            ),
+        ),
     ),
     Case(
         "rename-column-sql",
@@ -219,19 +245,30 @@ CASES = [
         "rename-table-sql",
         "renaming-table",
         ("-- whimbrel:up\nALTER TABLE posts RENAME TO articles;\n",),
-        ("-- whimbrel:up\nCREATE TABLE drafts (id int);\nALTER TABLE drafts RENAME TO sketches;\n",),
+        (
+            "-- whimbrel:up\nCREATE TABLE drafts (id int);\n"
+            "ALTER TABLE drafts RENAME TO sketches;\n",
+        ),
     ),
     Case(
         "drop-column-dsl",
         "dropping-column",
         (py('with alter(table("posts")):\n    remove("views", "integer")'),),
-        (py('with alter(table("posts")):\n    remove("views", "integer")', 'safety_assured = ["dropping-column"]\n\n'),),
+        (
+            py(
+                'with alter(table("posts")):\n    remove("views", "integer")',
+                'safety_assured = ["dropping-column"]\n\n',
+            ),
+        ),
     ),
     Case(
         "drop-column-sql",
         "dropping-column",
         ("-- whimbrel:up\nALTER TABLE posts DROP COLUMN views;\n",),
-        ("-- whimbrel:up\n-- safety_assured: dropping-column\nALTER TABLE posts DROP COLUMN views;\n",),
+        (
+            "-- whimbrel:up\n-- safety_assured: dropping-column\n"
+            "ALTER TABLE posts DROP COLUMN views;\n",
+        ),
     ),
     Case(
         "drop-table-dsl",
@@ -243,7 +280,12 @@ CASES = [
         "drop-table-sql",
         "dropping-table",
         (py('execute("DROP TABLE tags")'),),
-        (py('execute("DROP TABLE IF EXISTS scratch_never_created_here")', 'safety_assured = ["dropping-table"]\n\n'),),
+        (
+            py(
+                'execute("DROP TABLE IF EXISTS scratch_never_created_here")',
+                'safety_assured = ["dropping-table"]\n\n',
+            ),
+        ),
     ),
     # -- adding-unique-constraint
     Case(
@@ -251,15 +293,27 @@ CASES = [
         "adding-unique-constraint",
         ("-- whimbrel:up\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n",),
         (
-            py('create(unique_index("users", ["email"], name="users_email_ix", concurrently=True))', NO_TX),
-            py('execute("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_ix")'),
+            py(
+                'create(unique_index("users", ["email"], name="users_email_ix", '
+                "concurrently=True))",
+                NO_TX,
+            ),
+            py(
+                'execute("ALTER TABLE users ADD CONSTRAINT users_email_key '
+                'UNIQUE USING INDEX users_email_ix")'
+            ),
         ),
     ),
     Case(
         "primary-key-dsl",
         "adding-unique-constraint",
         (py('with alter(table("tags")):\n    add("id", "bigint", primary_key=True)'),),
-        (py('with create(table("labels", primary_key=False)):\n    add("id", "bigint", primary_key=True)'),),
+        (
+            py(
+                'with create(table("labels", primary_key=False)):\n'
+                '    add("id", "bigint", primary_key=True)'
+            ),
+        ),
     ),
     # -- data changes
     Case(
@@ -286,7 +340,11 @@ CASES = [
         (
             py('with alter(table("posts")):\n    add("score", "integer")'),
             up('repo().execute("UPDATE posts SET score = views WHERE id < 1000")'),
-            py('with create(table("levels")):\n    add("n", "integer")\nexecute("INSERT INTO levels (n) VALUES (1)")'),
+            py(
+                'with create(table("levels")):\n'
+                '    add("n", "integer")\n'
+                'execute("INSERT INTO levels (n) VALUES (1)")'
+            ),
         ),
     ),
     # -- MySQL / MariaDB
@@ -301,7 +359,10 @@ CASES = [
         "mysql-fk-and-algorithm-sql",
         "mysql-copy-algorithm",
         (
-            py('execute("ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (author_id) REFERENCES users (id)")'),
+            py(
+                'execute("ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (author_id) '
+                'REFERENCES users (id)")'
+            ),
             py('execute("ALTER TABLE posts ADD INDEX i (title), ALGORITHM=COPY")'),
             py('execute("ALTER TABLE posts MODIFY COLUMN views bigint")'),
         ),
@@ -320,7 +381,13 @@ CASES = [
         "mysql-add-not-last-8.0.29-is-instant",
         "mysql-table-rebuild",
         (py('with alter(table("posts")):\n    modify("title", "string", null=False)'),),
-        (py('with alter(table("posts")):\n    add("lead", "text", after="title")\n    remove("views")'),),
+        (
+            py(
+                'with alter(table("posts")):\n'
+                '    add("lead", "text", after="title")\n'
+                '    remove("views")'
+            ),
+        ),
         database="mysql",
         server_version="8.0.29",
     ),

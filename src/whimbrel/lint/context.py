@@ -14,7 +14,9 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from whimbrel.lint.ops import (
     AddColumnOp,
@@ -149,7 +151,7 @@ def _validate(ctx: Context, op: ValidateConstraintOp) -> None:
         ctx.validated_here.add((op.table, column))
 
 
-_LEARN = {
+_LEARN: dict[type[Op], Callable[[Context, Any], None]] = {
     CreateTableOp: _create_table,
     DropTableOp: _drop_table,
     RenameTableOp: _rename_table,

@@ -229,7 +229,7 @@ def _lint_one(
         if r.per_migration is not None and (hit := r.per_migration(ops, ctx)) is not None:
             hits.append((r.name, hit))
     ctx.commit()
-    return sorted(hits, key=lambda h: (h[1].line or 0))
+    return sorted(hits, key=lambda h: h[1].line or 0)
 
 
 _SQL_ASSURED = re.compile(r"^--\s*safety_assured:(?P<names>[^\n]*)$", re.MULTILINE)
@@ -280,10 +280,14 @@ def dsl_defaults(config: Config) -> DslDefaults:
 
     key = dict(config.migration_primary_key)
     pk = PrimaryKey(
-        key.pop("name", "id"), key.pop("type", "bigserial"), ColumnOpts(**{**key, "primary_key": True})
+        key.pop("name", "id"),
+        key.pop("type", "bigserial"),
+        ColumnOpts(**{**key, "primary_key": True}),
     )
     fk = config.migration_foreign_key
-    return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(config.migration_timestamps))
+    return DslDefaults(
+        pk, fk.get("type"), fk.get("column", "id"), dict(config.migration_timestamps)
+    )
 
 
 def before_migrate(

@@ -82,10 +82,10 @@ def dialect_for(database: str) -> Dialect:
     return PostgresDialect()
 
 
-def type_sql(database: str, type_: ColumnType, opts: ColumnOpts = ColumnOpts()) -> str:
+def type_sql(database: str, type_: ColumnType, opts: ColumnOpts | None = None) -> str:
     """A DSL column type as the database's SQL; the DSL text when the dialect refuses it."""
     try:
-        return dialect_for(database).column_type(type_, opts)
+        return dialect_for(database).column_type(type_, opts or ColumnOpts())
     except WhimbrelError:
         return str(type_)
 
@@ -102,7 +102,9 @@ def step_ops(step: Step, src: Source) -> list[Op]:
         case AlterTable(table=t, changes=changes):
             lines = _change_lines(step, len(changes))
             return [
-                op for ch, ln in zip(changes, lines, strict=True) for op in _change(t.name, ch, ln, src)
+                op
+                for ch, ln in zip(changes, lines, strict=True)
+                for op in _change(t.name, ch, ln, src)
             ]
         case DropTable(table=t):
             return [DropTableOp(line, _low(t.name))]
@@ -116,7 +118,9 @@ def step_ops(step: Step, src: Source) -> list[Op]:
             return [DropIndexOp(line, _low(i.name), i.concurrently)]
         case CreateConstraint(constraint=k):
             kind = "check" if k.check is not None else "exclude"
-            return [AddConstraintOp(line, _low(k.table), _low(k.name), kind, k.validate, False, k.check)]
+            return [
+                AddConstraintOp(line, _low(k.table), _low(k.name), kind, k.validate, False, k.check)
+            ]
         case ValidateConstraint(constraint=k):
             return [ValidateConstraintOp(line, _low(k.table), _low(k.name))]
         case Execute(up=up) if isinstance(up, str):
@@ -151,7 +155,7 @@ def _add(table: str, ch: AddColumn, line: int | None, src: Source) -> list[Op]:
             default = dialect_for(src.database).literal(o.default)
         except WhimbrelError:
             default = repr(o.default)
-    stored = bool(o.generated) and "VIRTUAL" not in o.generated.upper()
+    stored = o.generated is not None and "VIRTUAL" not in o.generated.upper()
     ops: list[Op] = [
         AddColumnOp(
             line,

@@ -118,7 +118,10 @@ def _column_def(
     kinds = [c.args.get("kind") for c in action.args.get("constraints") or []]
     dtype = action.args.get("kind")
     type_sql = dtype.sql(READ[database]) if dtype is not None else None
-    default = next((k.this.sql(READ[database]) for k in kinds if isinstance(k, exp.DefaultColumnConstraint)), None)
+    default = next(
+        (k.this.sql(READ[database]) for k in kinds if isinstance(k, exp.DefaultColumnConstraint)),
+        None,
+    )
     computed = [k for k in kinds if isinstance(k, exp.ComputedColumnConstraint)]
     # PostgreSQL before 18 has only STORED generated columns, and sqlglot marks none of them.
     stored = any(k.args.get("persisted") or database == "postgresql" for k in computed)
@@ -166,7 +169,9 @@ def _modify_column(
     if definition.args.get("kind") is not None:
         ops.append(AlterTypeOp(line, table, column, definition.args["kind"].sql(READ[database])))
     kinds = [c.args.get("kind") for c in definition.args.get("constraints") or []]
-    if any(isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null") for k in kinds):
+    if any(
+        isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null") for k in kinds
+    ):
         ops.append(SetNotNullOp(line, table, column))
     return ops
 

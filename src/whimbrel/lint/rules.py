@@ -161,14 +161,16 @@ def _not_valid(op: Op, ctx: Context) -> Hit | None:
             f'foreign key "{name}" is added to the existing table "{op.table}" and checked at '
             "once: ADD FOREIGN KEY locks both tables against writes while every row is read"
         )
-        first = f'add it NOT VALID (`references("...", validate=False)`) in one migration'
+        first = 'add it NOT VALID (`references("...", validate=False)`) in one migration'
     else:
         why = (
             f'check constraint "{name}" is added to the existing table "{op.table}" and '
             "checked at once: ADD CONSTRAINT ... CHECK scans every row under an ACCESS "
             "EXCLUSIVE lock, which blocks reads and writes"
         )
-        first = f'add it with `create(constraint("{op.table}", "{name}", check=..., validate=False))`'
+        first = (
+            f'add it with `create(constraint("{op.table}", "{name}", check=..., validate=False))`'
+        )
     return Hit(
         why,
         f"{first} (NOT VALID only checks new rows, instantly); then in a later migration "
@@ -228,7 +230,7 @@ def _changing_type(op: Op, ctx: Context) -> Hit | None:
         return None
     old = ctx.old_type(op)
     fix = (
-        f'add a new column of type {op.new}, write to both (trigger or application), backfill '
+        f"add a new column of type {op.new}, write to both (trigger or application), backfill "
         "it in batches, move reads to it, then drop the old column in a later migration. "
         f"Changes that need no rewrite: {_NO_REWRITE}"
     )
@@ -269,13 +271,15 @@ def _volatile_default(op: Op, ctx: Context) -> Hit | None:
     if not ctx.existing(op.table):
         return None
     where = f'column "{op.column}" added to the existing table "{op.table}"'
-    rewrite = "so PostgreSQL writes a value into every row: a full table rewrite under ACCESS EXCLUSIVE"
+    rewrite = (
+        "so PostgreSQL writes a value into every row: a full table rewrite under ACCESS EXCLUSIVE"
+    )
     if op.default is not None and (m := _VOLATILE.search(op.default)):
         return Hit(
             f"{where} has the volatile default {m[1]}(), {rewrite} (a constant or stable "
             "default such as now() is only stored in the catalog since PostgreSQL 11)",
             "add the column without a default, then set the default for new rows "
-            f"(`modify(\"{op.column}\", ..., default=fragment(\"{m[1]}()\"))` or ALTER COLUMN "
+            f'(`modify("{op.column}", ..., default=fragment("{m[1]}()"))` or ALTER COLUMN '
             "SET DEFAULT) and backfill the existing rows in batches in a later migration",
         )
     if op.sequence:
@@ -317,7 +321,7 @@ def _unique_constraint(op: Op, ctx: Context) -> Hit | None:
     return Hit(
         f'adding a {kind} to the existing table "{op.table}" builds its unique index under an '
         "ACCESS EXCLUSIVE lock, blocking reads and writes until the index is built",
-        f'(1) in a migration with `disable_ddl_transaction = True`: `create(unique_index('
+        f"(1) in a migration with `disable_ddl_transaction = True`: `create(unique_index("
         f'"{op.table}", [...], name="{name}_index", concurrently=True))`; (2) in the next: '
         f'`execute("ALTER TABLE {op.table} ADD CONSTRAINT {name} {sql_kind} USING INDEX '
         f'{name}_index")`, which only adopts the index',

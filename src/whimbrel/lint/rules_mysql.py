@@ -103,7 +103,11 @@ def _copy_reason(op: Op, ctx: Context) -> str | None:
                 f'column "{op.column}" gets type {op.new} and lint cannot tell its old type '
                 "(give modify() from_=); a data type change"
             )
-        return f'changing column "{op.column}" from {old} to {op.new}' if mysql_copies(old, op.new) else None
+        return (
+            f'changing column "{op.column}" from {old} to {op.new}'
+            if mysql_copies(old, op.new)
+            else None
+        )
     if isinstance(op, AddConstraintOp) and op.kind == "foreign_key":
         return f'adding foreign key "{op.name or "?"}" with foreign_key_checks on'
     if isinstance(op, AddColumnOp) and op.stored_generated:
@@ -116,7 +120,7 @@ def _copy_reason(op: Op, ctx: Context) -> str | None:
 def _copy_fix(op: Op) -> str:
     if isinstance(op, AddConstraintOp):
         return (
-            "add it in a migration that first runs `execute(\"SET foreign_key_checks = 0\")` "
+            'add it in a migration that first runs `execute("SET foreign_key_checks = 0")` '
             "(then ALGORITHM=INPLACE is used; existing rows are not checked, so check them "
             "with a query first) and sets it back to 1 after, or " + _ONLINE
         )
@@ -174,6 +178,4 @@ def _rebuild_fix(op: Op) -> str:
         )
     if isinstance(op, DropColumnOp):
         return "on MySQL 8.0.29+ / MariaDB 10.4+ it is instant; otherwise " + _ONLINE
-    return (
-        "keep the column nullable and enforce the value in the application, or " + _ONLINE
-    )
+    return "keep the column nullable and enforce the value in the application, or " + _ONLINE
