@@ -42,8 +42,21 @@ from whimbrel.lint.ops import (
 READ = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 
+#: Statements any rule reads start with one of these words; others (SELECT, COMMENT,
+#: CREATE FUNCTION bodies aside) are not parsed at all, which keeps lint fast.
+_RELEVANT = re.compile(
+    r"(?:create|drop|alter|update|delete|insert|merge|reindex|with)\b", re.IGNORECASE
+)
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
 def sql_ops(sql: str, database: str, line: int | None) -> list[Op]:
     """The operations of one or more SQL statements, all reported at ``line``."""
+    if ";" not in sql.strip().rstrip(";") and not _RELEVANT.match(
+        sql,
+        _LEADING_COMMENTS.match(sql).end(),  # type: ignore[union-attr]
+    ):
+        return []
     import sqlglot  # loaded only when a migration holds raw SQL
     from sqlglot.errors import SqlglotError
 
