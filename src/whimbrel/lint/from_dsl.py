@@ -129,6 +129,14 @@ def step_ops(step: Step, src: Source) -> list[Op]:
             return sql_ops(_read(src.path, relative), src.database, line)
         case RepoSQL(sql=sql):
             return sql_ops(sql, src.database, line)
+    # Other raw-SQL command kinds (execute's forms are being split into kinds): parse SQL text.
+    text = getattr(c, "up", None)
+    if type(c).__name__.startswith("Execute") and isinstance(text, str):
+        return (
+            _script_ops(text, src, line)
+            if getattr(c, "script", False)
+            else sql_ops(text, src.database, line)
+        )
     return []
 
 
