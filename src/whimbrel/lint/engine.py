@@ -202,6 +202,15 @@ def lint_migrations(
     return findings
 
 
+def _by_op_type(rules: list[Rule]) -> dict[type, list[Rule]]:
+    """Operation type -> the rules that read it (dispatch by type, not by asking each rule)."""
+    by_type: dict[type, list[Rule]] = {}
+    for r in rules:
+        for op_type in r.ops:
+            by_type.setdefault(op_type, []).append(r)
+    return by_type
+
+
 def _lint_one(
     recorded: Recorded,
     rules: list[Rule],
@@ -213,10 +222,7 @@ def _lint_one(
     ctx = Context(database, m.transactional("up"), schema, version)
     src = Source(database, m.file.path)
     ops: list[Op] = [op for step in recorded.steps for op in step_ops(step, src)]
-    by_type: dict[type, list[Rule]] = {}
-    for r in rules:
-        for op_type in r.ops:
-            by_type.setdefault(op_type, []).append(r)
+    by_type = _by_op_type(rules)
     hits: list[tuple[str, Hit]] = []
     for op in ops:
         for r in by_type.get(type(op), ()):
