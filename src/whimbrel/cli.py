@@ -271,6 +271,52 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
     click.echo("Migrations up")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option(
+    "--server-version", help="MySQL/MariaDB server version (e.g. 8.0.28) for the instant-DDL rules."
+)
+@_common
+@click.pass_context
+def lint(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    as_json: bool,
+    server_version: str | None,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
+    """Check migrations for DDL that is unsafe in production (default: the migrations folders).
+
+    Exit 1 when something is found, 0 when clean; see docs/lint.md for the rules.
+    """
+    from whimbrel.config import load_config
+    from whimbrel.lint import database_of, lint_paths
+    from whimbrel.lint.engine import dsl_defaults
+
+    s = _settings(ctx, config_path, database_url)
+    config = load_config(s["config_path"], overrides={"database_url": s["database_url"]})
+    folders = [p for p in (config.migrations_path, config.tenant_migrations_path) if p.is_dir()]
+    targets: list[str | Path] = [*paths] or [*folders] or [config.migrations_path]
+    database = database_of(config.database_url)
+    log.info("lint: rules for %s (from the database URL, %s)", database, config.database_from)
+    findings = lint_paths(
+        targets,
+        database=database,
+        server_version=server_version,
+        defaults=dsl_defaults(config),
+    )
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding}\n")
+        log.info("lint: %s", f"{len(findings)} finding(s)" if findings else "no problems found")
+    ctx.exit(1 if findings else 0)
+
+
+@cli.group()
 @cli.group(short_help="Generate migration files.")
 @_global_flags
 def gen() -> None:

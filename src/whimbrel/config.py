@@ -46,7 +46,10 @@ KEYS: dict[str, tuple[type, ...]] = {
     "migration_timestamps": (dict,),
     "lock_timeout": (str, int),
     "statement_timeout": (str, int),
+    "lint": (str,),
 }
+#: What lint findings do to `migrate`: log warnings, or stop the run (exit 2).
+LINT_MODES = ("warn", "error")
 #: Keys of the table-valued settings (the DSL's defaults); others are refused.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "migration_primary_key": ("name", "type"),  # and any column option
@@ -77,6 +80,7 @@ class Config:
     migration_timestamps: dict[str, Any] = field(default_factory=dict)
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    lint: str = "warn"
     files: tuple[Path, ...] = ()
 
 
@@ -232,6 +236,7 @@ def _build(
         migration_timestamps=values.get("migration_timestamps", {}),
         lock_timeout=_timeout(values.get("lock_timeout")),
         statement_timeout=_timeout(values.get("statement_timeout")),
+        lint=values.get("lint", "warn"),
         files=files,
     )
 
@@ -257,6 +262,12 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
     for key in ("lock_timeout", "statement_timeout"):
         if key in values:
             seconds(values[key], key, origin[key])
+    if values.get("lint", "warn") not in LINT_MODES:
+        raise ConfigError(
+            f"{origin['lint']}: lint = {values['lint']!r} is not a lint mode"
+            f'{_did_you_mean(values["lint"], LINT_MODES)}: use "warn" (findings are warnings '
+            'before migrate runs) or "error" (findings stop migrate with exit 2)'
+        )
 
 
 def _check_table(key: str, table: dict[str, Any], source: str) -> None:
