@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from lint_helpers import SETUP, lint_after_setup, rules_of, write
 
+from lint_helpers import SETUP, lint_after_setup, rules_of, write
 from whimbrel.config import load_config
 from whimbrel.errors import MigrationDefinitionError, UsageError
 from whimbrel.lint import LintFindingsError, before_migrate, database_of, lint_paths

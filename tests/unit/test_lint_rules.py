@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lint_helpers import lint_after_setup, rules_of
 
+from lint_helpers import lint_after_setup, rules_of
 from whimbrel.lint import all_rules
 
 PY = "from whimbrel.migration import *\n\n"

@@ -29,14 +29,16 @@ from whimbrel.dsl.commands import (
     DropTable,
     Execute,
     ExecuteFile,
+    ExecuteScript,
     ModifyColumn,
     RemoveColumn,
     RenameColumn,
     RenameTable,
+    RepoExecute,
     ValidateConstraint,
 )
 from whimbrel.dsl.objects import ColumnOpts, ColumnType, Reference, reference_name
-from whimbrel.errors import MigrationFileError, WhimbrelError
+from whimbrel.errors import WhimbrelError
 from whimbrel.lint.from_sql import sql_ops
 from whimbrel.lint.ops import (
     AddColumnOp,
@@ -123,20 +125,11 @@ def step_ops(step: Step, src: Source) -> list[Op]:
             ]
         case ValidateConstraint(constraint=k):
             return [ValidateConstraintOp(line, _low(k.table), _low(k.name))]
-        case Execute(up=up) if isinstance(up, str):
-            return _script_ops(up, src, line) if c.script else sql_ops(up, src.database, line)
-        case ExecuteFile(up_path=relative):
-            return sql_ops(_read(src.path, relative), src.database, line)
-        case RepoSQL(sql=sql):
-            return sql_ops(sql, src.database, line)
-    # Other raw-SQL command kinds (execute's forms are being split into kinds): parse SQL text.
-    text = getattr(c, "up", None)
-    if type(c).__name__.startswith("Execute") and isinstance(text, str):
-        return (
-            _script_ops(text, src, line)
-            if getattr(c, "script", False)
-            else sql_ops(text, src.database, line)
-        )
+        case Execute(up=up) | ExecuteFile(up_sql=up) | RepoExecute(sql=up) | RepoSQL(sql=up):
+            return sql_ops(up, src.database, line)
+        case ExecuteScript(up=up):
+            return _script_ops(up, src, line)
+    # A callable given to execute() is opaque to lint.
     return []
 
 
@@ -217,18 +210,6 @@ def _file_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError:
         return ""
-
-
-def _read(migration: Path, relative: str) -> str:
-    path = migration.parent / relative
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MigrationFileError(
-            f"execute_file({relative!r}): cannot read {path}: {exc.strerror}; paths are "
-            "relative to the migration file",
-            path=str(migration),
-        ) from None
 
 
 def _low(name: str) -> str:

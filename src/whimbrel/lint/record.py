@@ -126,7 +126,13 @@ def record_up(migration: Migration, defaults: DslDefaults | None = None) -> Reco
     """Record ``up`` (or ``change()``) of a loaded migration, with lines, running nothing."""
     path = str(migration.file.path)
     # flush() hands commands on after take() has kept them as steps; nothing runs.
-    recorder = SiteRecorder(path, direction="up", defaults=defaults, on_flush=lambda _: None)
+    recorder = SiteRecorder(
+        path,
+        direction="up",
+        defaults=defaults,
+        on_flush=lambda _: None,
+        source=migration.file.path,
+    )
     result = Recorded(migration)
     try:
         migration.record("up", recorder)
