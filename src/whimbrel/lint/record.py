@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from whimbrel.dsl.commands import AlterTable, ColumnChange, CreateTable
+from whimbrel.dsl.commands import AlterTable, ColumnChange, Command, CreateTable
 from whimbrel.dsl.recorder import Block, DslDefaults, Recorder
 from whimbrel.errors import MigrationDefinitionError, MigrationFileError
 from whimbrel.migrator.loader import Migration
@@ -92,7 +92,7 @@ class SiteRecorder(Recorder):
             frame = frame.f_back  # type: ignore[assignment]
         return None
 
-    def record(self, command: object) -> None:
+    def record(self, command: Command) -> None:
         super().record(command)
         self._lines.append(self.caller_line())
 
@@ -109,7 +109,7 @@ class SiteRecorder(Recorder):
         slot = self._positions.get(id(block), -1)
         self._change_lines.setdefault(slot, []).append(self.caller_line())
 
-    def take(self) -> list[object]:
+    def take(self) -> list[Command]:
         lines, changes = self._lines, self._change_lines
         commands = super().take()
         self._lines, self._positions, self._change_lines = [], {}, {}
