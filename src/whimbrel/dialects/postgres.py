@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from whimbrel.adapters.timescale import TimescaleDB
 from whimbrel.dialects.base import Dialect, compiles
+from whimbrel.dialects.timescale import TimescaleCompiler
 from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
@@ -67,7 +69,7 @@ ON_UPDATE_SQL = {
 REFERENCE_TYPES = {"serial": "integer", "bigserial": "bigint", "identity": "bigint"}
 
 
-class PostgresDialect(Dialect):
+class PostgresDialect(TimescaleCompiler, Dialect):
     name = "postgresql"
     types: ClassVar[dict[str, str]] = {
         "id": "integer",
@@ -101,6 +103,11 @@ class PostgresDialect(Dialect):
         "naive_datetime_usec": "timestamp",
         "time_usec": "time",
     }
+
+    def __init__(self, prefix: str | None = None, *, timescaledb: TimescaleDB | None = None):
+        super().__init__(prefix)
+        #: The server's TimescaleDB (``whimbrel.dialects.timescale``); None: not installed.
+        self.timescaledb = timescaledb
 
     # -- types ----------------------------------------------------------------------
 
