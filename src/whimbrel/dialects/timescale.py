@@ -130,9 +130,11 @@ class TimescaleCompiler:
             ("migrate_data", "true" if h.migrate_data else None),
         )
         if self.ts_version(c) < DIMENSION_BUILDERS:
+            chunk = h.chunk_time_interval
+            partition = h.partition_column
             legacy = self.args(
-                ("chunk_time_interval", interval(h.chunk_time_interval) if h.chunk_time_interval else None),
-                ("partitioning_column", self.string(h.partition_column) if h.partition_column else None),
+                ("chunk_time_interval", None if chunk is None else interval(chunk)),
+                ("partitioning_column", None if partition is None else self.string(partition)),
                 ("number_partitions", h.number_partitions),
             )
             col = self.string(h.time_column)
@@ -140,7 +142,8 @@ class TimescaleCompiler:
         dim = self.string(h.time_column)
         if h.chunk_time_interval is not None:
             dim += f", {interval(h.chunk_time_interval)}"
-        sql = [f"SELECT {self.fn('create_hypertable')}({rel}, {self.fn('by_range')}({dim}){options})"]
+        by_range = f"{self.fn('by_range')}({dim})"
+        sql = [f"SELECT {self.fn('create_hypertable')}({rel}, {by_range}{options})"]
         if h.partition_column is not None:
             space = f"{self.string(h.partition_column)}, {h.number_partitions}"
             exists = ", if_not_exists => true" if h.if_not_exists else ""
@@ -168,7 +171,8 @@ class TimescaleCompiler:
         self.ts_version(c)
         exists = " IF EXISTS" if c.if_exists else ""
         mode = " CASCADE" if c.mode == "cascade" else ""
-        return [f"DROP MATERIALIZED VIEW{exists} {self.qualified(c.aggregate.name, c.aggregate.prefix)}{mode}"]
+        view = self.qualified(c.aggregate.name, c.aggregate.prefix)
+        return [f"DROP MATERIALIZED VIEW{exists} {view}{mode}"]
 
     @compiles(CreateRefreshPolicy)
     def _create_refresh(self, c: CreateRefreshPolicy) -> list[str]:

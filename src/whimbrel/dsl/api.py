@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from whimbrel.dsl import recorder as _rec
+from whimbrel.dsl import timescale as _ts
+from whimbrel.dsl import timescale_api as _ts_api
 from whimbrel.dsl.checks import check_choice as _check_choice
 from whimbrel.dsl.checks import check_name as _check_name
 from whimbrel.dsl.checks import check_prefix as _check_prefix
@@ -327,6 +329,8 @@ def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
     ``create(enum("mood", ["happy", "sad"]))`` makes ``CREATE TYPE ... AS ENUM``.
     """
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        return _ts_api.create(obj)  # type: ignore[func-returns-value]
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"create() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
@@ -384,6 +388,9 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
     name = "drop_if_exists" if if_exists else "drop"
     _check_choice(f"{name}()", "mode", mode, DROP_MODES)
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        _ts_api.drop(obj, mode, if_exists)  # type: ignore[arg-type]
+        return
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"{name}() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"

@@ -272,6 +272,10 @@ def describe(command: object) -> str:
             return f'modify("{n}")'
         case RemoveColumn(name=n, if_exists=ie):
             return f'{"remove_if_exists" if ie else "remove"}("{n}")'
+    from whimbrel.dsl import timescale  # TimescaleDB hook; imports this module
+
+    if isinstance(command, timescale.TIMESCALE_COMMANDS):
+        return timescale.describe(command)
     return type(command).__name__
 
 

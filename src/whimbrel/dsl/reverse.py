@@ -189,7 +189,9 @@ def _hint(part: object) -> str:
             return "give execute_file() a down file too: execute_file(up_path, down_path)"
         case DropEnum(mode="restrict", if_exists=False):
             return 'give drop() the values, e.g. drop(enum("mood", ["happy", "sad"]))'
-    return ""
+    from whimbrel.dsl.timescale import irreversible_hint  # TimescaleDB hook
+
+    return irreversible_hint(part)
 
 
 def _reason(part: object) -> str:

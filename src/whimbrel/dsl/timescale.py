@@ -270,7 +270,8 @@ def _(c: CreateRefreshPolicy) -> object:
 
 @reverse.register
 def _(c: DropRefreshPolicy) -> object | None:
-    return None if c.if_exists or c.policy.schedule_interval is None else CreateRefreshPolicy(c.policy)
+    known = not c.if_exists and c.policy.schedule_interval is not None
+    return CreateRefreshPolicy(c.policy) if known else None
 
 
 @reverse.register
@@ -290,7 +291,8 @@ def _(c: CreateCompressionPolicy) -> object:
 
 @reverse.register
 def _(c: DropCompressionPolicy) -> object | None:
-    return None if c.if_exists or c.policy.compress_after is None else CreateCompressionPolicy(c.policy)
+    known = not c.if_exists and c.policy.compress_after is not None
+    return CreateCompressionPolicy(c.policy) if known else None
 
 
 @reverse.register
@@ -300,7 +302,8 @@ def _(c: CreateRetentionPolicy) -> object:
 
 @reverse.register
 def _(c: DropRetentionPolicy) -> object | None:
-    return None if c.if_exists or c.policy.drop_after is None else CreateRetentionPolicy(c.policy)
+    known = not c.if_exists and c.policy.drop_after is not None
+    return CreateRetentionPolicy(c.policy) if known else None
 
 
 def irreversible_hint(command: object) -> str:
@@ -309,15 +312,15 @@ def irreversible_hint(command: object) -> str:
         case CreateHypertable(hypertable=h):
             return (
                 f'TimescaleDB cannot turn hypertable "{h.table}" back into a plain table, so '
-                f"create(hypertable(...)) is reversible only in the migration that creates "
-                f'table "{h.table}": move it there, or'
+                "create(hypertable(...)) is reversible only in the migration that creates "
+                f'table "{h.table}": move it there'
             )
         case DropContinuousAggregate(aggregate=a):
-            return f'give drop() the query, e.g. drop(continuous_aggregate("{a.name}", "SELECT ...")), or'
+            return f'give drop() the query: drop(continuous_aggregate("{a.name}", "SELECT ..."))'
         case DropRefreshPolicy(policy=p):
-            return f'give drop() the schedule, e.g. drop(refresh_policy("{p.view}", ...)), or'
+            return f'give drop() the schedule: drop(refresh_policy("{p.view}", ...))'
         case DropCompressionPolicy(policy=p):
-            return f'give drop() compress_after, e.g. drop(compression_policy("{p.table}", "7 days")), or'
+            return f'give drop() compress_after: drop(compression_policy("{p.table}", "7 days"))'
         case DropRetentionPolicy(policy=p):
-            return f'give drop() drop_after, e.g. drop(retention_policy("{p.table}", "90 days")), or'
+            return f'give drop() drop_after: drop(retention_policy("{p.table}", "90 days"))'
     return ""

@@ -63,7 +63,7 @@ def _interval(where: str, option: str, value: Any, required: bool = False) -> In
     if isinstance(value, str) and value.strip():
         return value
     raise fail(
-        f"{where}: {option} must be an interval such as \"7 days\", a timedelta, or an "
+        f'{where}: {option} must be an interval such as "7 days", a timedelta, or an '
         f"integer for an integer time column, got {value!r}"
     )
 
@@ -284,7 +284,7 @@ def _require(obj: TimescaleObject, option: str, example: str) -> None:
 def _checked_aggregate(obj: ContinuousAggregate) -> ContinuousAggregate:
     where = f"create({label(obj)})"
     if obj.query is None:
-        raise fail(f'{where}: give the query, e.g. continuous_aggregate("{obj.name}", "SELECT ...")')
+        raise fail(f'{where}: give the query: continuous_aggregate("{obj.name}", "SELECT ...")')
     if not group_by_has_time_bucket(obj.query):
         raise fail(
             f"{where}: the query must GROUP BY a time_bucket(...) of the hypertable's time "
@@ -297,11 +297,11 @@ def _checked_aggregate(obj: ContinuousAggregate) -> ContinuousAggregate:
 def _create_hypertable(obj: Hypertable, recorded: list[object]) -> CreateHypertable:
     """Check the table's keys against the time column; note whether it was created here."""
     created = [c for c in recorded if isinstance(c, CreateTable) and c.table.name == obj.table]
-    for command in created:
-        _check_key(obj, command)
-    for command in recorded:
-        if isinstance(command, CreateIndex) and command.index.table == obj.table:
-            _check_unique(obj, command)
+    for table in created:
+        _check_key(obj, table)
+    for index in recorded:
+        if isinstance(index, CreateIndex) and index.index.table == obj.table:
+            _check_unique(obj, index)
     return CreateHypertable(obj, table_created=bool(created))
 
 
@@ -309,8 +309,8 @@ def _check_key(obj: Hypertable, command: CreateTable) -> None:
     key = [c.name for c in command.columns if isinstance(c, AddColumn) and c.opts.primary_key]
     if key and obj.time_column not in key:
         raise fail(
-            f"create({label(obj)}): the primary key of table \"{obj.table}\" "
-            f"({', '.join(key)}) does not include the time column \"{obj.time_column}\", and "
+            f'create({label(obj)}): the primary key of table "{obj.table}" '
+            f'({", ".join(key)}) does not include the time column "{obj.time_column}", and '
             "TimescaleDB requires every unique key of a hypertable to include it: create "
             f'the table with primary_key=False, or add primary_key=True to "{obj.time_column}" '
             "as well (a composite key)"

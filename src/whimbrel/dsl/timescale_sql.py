@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 
-_CLAUSES = ("select", "from", "where", "group by", "having", "window", "order by", "limit")
 _CLAUSE = re.compile(r"\b(select|from|where|group\s+by|having|window|order\s+by|limit)\b", re.I)
 _BUCKET = re.compile(r"^(?:\w+\.)?time_bucket(?:_ng)?\s*\(", re.I)
 _ALIAS = re.compile(r'(?:\bAS\s+)?("(?:[^"]|"")+"|\w+)\s*$', re.I)
@@ -51,8 +50,10 @@ def clauses(sql: str) -> dict[str, str]:
     """The original text of each top-level clause of the first SELECT, by keyword."""
     flat = top_level(sql)
     found: dict[str, str] = {}
-    marks = [(m.start(), m.end(), " ".join(m.group(1).lower().split())) for m in _CLAUSE.finditer(flat)]
-    for n, (start, end, name) in enumerate(marks):
+    marks = [
+        (m.start(), m.end(), " ".join(m.group(1).split()).lower()) for m in _CLAUSE.finditer(flat)
+    ]
+    for n, (_, end, name) in enumerate(marks):
         stop = marks[n + 1][0] if n + 1 < len(marks) else len(sql)
         found.setdefault(name, sql[end:stop].strip().rstrip(";"))
     return found
@@ -80,7 +81,7 @@ def group_by_has_time_bucket(query: str) -> bool:
     if "group by" not in parts:
         return False
     select = split_items(parts.get("select", ""))
-    buckets = {str(n) for n, item in enumerate(select, 1) if _BUCKET.match(item)}
+    buckets: set[str] = set()
     for n, item in enumerate(select, 1):
         if _BUCKET.match(item):
             alias = _ALIAS.search(item)

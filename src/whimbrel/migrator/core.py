@@ -322,11 +322,20 @@ class Migrator:
             return []
         from whimbrel.migrator.loader import load
         from whimbrel.migrator.runner import precheck
+        from whimbrel.migrator.timescale import PlanCheck
 
         migrations = [load(f) for f in plan]
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
+        plan_check = PlanCheck(self.adapter, prefix)  # TimescaleDB hook
         self._upcoming = {
-            id(m): precheck(m, direction, dialect, prefix=prefix, defaults=defaults)
+            id(m): precheck(
+                m,
+                direction,
+                dialect,
+                prefix=prefix,
+                defaults=defaults,
+                observe=plan_check.observer(m, direction),
+            )
             for m in migrations
         }
         return migrations

@@ -262,6 +262,7 @@ def precheck(
     *,
     prefix: str | None,
     defaults: DslDefaults,
+    observe: Callable[[list[object]], None] | None = None,
 ) -> list[str]:
     """Record and compile a migration without running anything; return its statements.
 
@@ -273,12 +274,15 @@ def precheck(
     after them depends on their result; a ``repo().query()`` does, since the
     rest of the migration may depend on what it reads. The statements compiled
     up to there are returned, so the adapter can prepare the transaction
-    (``Adapter.begin``).
+    (``Adapter.begin``). ``observe`` sees each batch of commands before it is
+    compiled (the whole-plan checks of ``whimbrel.migrator.timescale``).
     """
     compiled: list[str] = []
 
     def check(commands: list[object]) -> None:
         try:
+            if observe is not None:
+                observe(commands)
             for command in commands:
                 if not isinstance(command, ExecuteFile) and not (
                     isinstance(command, Execute) and callable(command.up)
