@@ -40,7 +40,12 @@ async function open() {
   const template = args.template
   if (template && existsSync(template)) {
     const loadDataDir = new Blob([readFileSync(template)])
-    return PGlite.create({ loadDataDir, extensions: { timescaledb } })
+    const db = await PGlite.create({ loadDataDir, extensions: { timescaledb } })
+    // The extension is already in the catalog, so nothing loads its loader library,
+    // and without it the licensed (TSL) half never loads: continuous aggregates and
+    // compression then fail with "not supported under the current license".
+    await db.exec("LOAD 'timescaledb'")
+    return db
   }
   const db = await PGlite.create({ dataDir: args['data-dir'], extensions: { timescaledb } })
   if (template) {
