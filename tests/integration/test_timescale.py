@@ -147,19 +147,19 @@ def test_with_data_runs_outside_a_transaction(tsdb_url: str, tmp_path: Path) -> 
 
 
 def test_if_not_exists_options_rerun_cleanly(tsdb_url: str, tmp_path: Path) -> None:
-    body = '''
+    body = """
         with create(table("m", primary_key=False)):
             add("at", "utc_datetime", null=False)
         create(hypertable("m", "at"))
         create(compression("m"))
-    '''
-    again = '''
+    """
+    again = """
         create(hypertable("m", "at", if_not_exists=True))
         create(compression_policy("m", compress_after="7 days"))
         create(compression_policy("m", compress_after="7 days", if_not_exists=True))
         create(retention_policy("m", drop_after="30 days"))
         create(retention_policy("m", drop_after="30 days", if_not_exists=True))
-    '''
+    """
     write_change(tmp_path, 1, "m", body)
     write_up_down(
         tmp_path,

@@ -131,8 +131,8 @@ class TimescaleCatalog:
     def aggregates(self) -> dict[str, bool]:
         """Continuous aggregate name -> materialized_only."""
         sql = (
-            "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates "
-            "WHERE view_schema = %s"
+            "SELECT view_name, materialized_only "
+            "FROM timescaledb_information.continuous_aggregates WHERE view_schema = %s"
         )
         return {r[0]: r[1] for r in self.rows(sql, (self.schema,))}
 
@@ -168,4 +168,5 @@ class TimescaleCatalog:
     def is_empty(self) -> bool:
         """No table (bar the versions table), hypertable, aggregate or job left in the schema."""
         leftovers = self.tables() - {"schema_migrations"}
-        return not leftovers and not self.hypertables() and not self.aggregates() and not self.jobs()
+        made = self.hypertables() or self.aggregates() or self.jobs()
+        return not leftovers and not made
