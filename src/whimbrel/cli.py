@@ -216,7 +216,7 @@ def _show(result: Generated) -> None:
     default="blank",
     show_default=True,
     help="blank, create_table, alter_table, add_column, add_index, add_foreign_key, "
-    "add_trigger or create_enum.",
+    "add_trigger, create_enum or hypertable (TimescaleDB).",
 )
 @_common
 @click.pass_context

@@ -174,3 +174,24 @@ def test_if_not_exists_options_rerun_cleanly(tsdb_url: str, tmp_path: Path) -> N
         assert set(catalog.jobs()) == {"policy_compression", "policy_retention"}
         assert m.down(to=1) == [2, 1]
     assert catalog.is_empty()
+
+
+def test_hypertable_template_applies_and_rolls_back(tsdb_url: str, tmp_path: Path) -> None:
+    from migration_helpers import run_cli
+
+    done = run_cli(
+        tmp_path, tsdb_url, "gen", "migration", "create_ticks_hypertable", "-t", "hypertable"
+    )
+    assert done.returncode == 0, done.stderr
+    catalog = TimescaleCatalog(tsdb_url)
+    with migrator(tmp_path, tsdb_url) as m:
+        assert len(m.up()) == 1
+        assert catalog.hypertables() == {"ticks": 1}
+        assert catalog.aggregates() == {"ticks_1min": True}
+        assert set(catalog.jobs()) == {
+            "policy_refresh_continuous_aggregate",
+            "policy_compression",
+            "policy_retention",
+        }
+        assert len(m.down()) == 1
+    assert catalog.is_empty()

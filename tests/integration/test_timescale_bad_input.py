@@ -41,14 +41,12 @@ def refused(project: Path, url: str, *args: str) -> str:
             id="seed-primary-key",
         ),
         pytest.param(
-            TICKS
-            + 'create(unique_index("ticks", ["symbol"]))\ncreate(hypertable("ticks", "at"))',
+            TICKS + 'create(unique_index("ticks", ["symbol"]))\ncreate(hypertable("ticks", "at"))',
             'unique index "ticks_symbol_index" on (symbol) does not include the time column',
             id="unique-index-before",
         ),
         pytest.param(
-            TICKS
-            + 'create(hypertable("ticks", "at"))\ncreate(unique_index("ticks", ["symbol"]))',
+            TICKS + 'create(hypertable("ticks", "at"))\ncreate(unique_index("ticks", ["symbol"]))',
             'does not include the time column "at" of hypertable "ticks"',
             id="unique-index-after",
         ),
