@@ -316,7 +316,6 @@ def lint(
     ctx.exit(1 if findings else 0)
 
 
-@cli.group()
 @cli.group(short_help="Generate migration files.")
 @_global_flags
 def gen() -> None:
@@ -373,7 +372,7 @@ def _show(result: Generated, config: Config | None = None) -> None:
     default="blank",
     show_default=True,
     help="blank, create_table, alter_table, add_column, add_index, add_foreign_key, "
-    "add_trigger or create_enum.",
+    "add_trigger, create_enum or hypertable (TimescaleDB).",
 )
 @_gen_common
 @click.pass_context

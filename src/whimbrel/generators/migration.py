@@ -14,6 +14,7 @@ template            NAME (example)                        placeholders
 ``add_foreign_key`` ``add_author_id_to_posts``            ``posts.author_id`` → ``authors``
 ``add_trigger``     ``add_updated_at_trigger_to_posts``   trigger on ``posts``
 ``create_enum``     ``create_post_status``                ``post_status``, ``posts.status``
+``hypertable``      ``create_ticks_hypertable``           TimescaleDB hypertable ``ticks``
 =================== ===================================== =================================
 
 Example::
@@ -151,6 +152,10 @@ def _create_enum(w: Words) -> str:
     return render("create_enum.py", type=type_name, table=table, add_column=statement(add, 8))
 
 
+def _hypertable(w: Words) -> str:
+    return render("hypertable.py", table=w.table.removesuffix("_hypertable"))
+
+
 TEMPLATES: dict[str, Callable[[Words], str]] = {
     "blank": _blank,
     "create_table": _create_table,
@@ -160,6 +165,7 @@ TEMPLATES: dict[str, Callable[[Words], str]] = {
     "add_foreign_key": _add_foreign_key,
     "add_trigger": _add_trigger,
     "create_enum": _create_enum,
+    "hypertable": _hypertable,
 }
 
 

@@ -293,17 +293,32 @@ class Migrator:
 
         A syntax error, a DSL mistake, a missing ``execute_file`` or an
         irreversible ``change()`` in the last file of the plan then stops the
-        run before the first file runs. The recordings are kept for the run.
+        run before the first file runs, and so does what ``PlanCheck`` refuses
+        across files (TimescaleDB commands: extension, targets, keys,
+        transactions). The recordings are kept for the run.
         """
         if not planned:
             return []
         from whimbrel.migrator.loader import load
         from whimbrel.migrator.runner import record
+        from whimbrel.migrator.timescale import PlanCheck
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         migrations = [load(f) for f in planned]
+        plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
         return [
-            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
+            (
+                m,
+                record(
+                    m,
+                    direction,
+                    dialect,
+                    prefix=prefix,
+                    defaults=defaults,
+                    check=plan_check.for_migration(m, direction),
+                ),
+            )
+            for m in migrations
         ]
 
     def _run_plan(

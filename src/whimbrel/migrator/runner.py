@@ -96,13 +96,22 @@ def record(
     *,
     prefix: str | None,
     defaults: DslDefaults,
+    check: Callable[[Command], None] | None = None,
 ) -> Recording:
-    """Record and compile a migration without running anything (see the module docstring)."""
+    """Record and compile a migration without running anything (see the module docstring).
+
+    ``check`` sees each command, in order, before it is compiled: the
+    Migrator's whole-plan checks (``whimbrel.migrator.timescale.PlanCheck``)
+    raise ``MigrationDefinitionError`` there, and the error gets the file.
+    """
     steps: list[Step] = []
 
     def compiled(commands: list[Command]) -> None:
         try:
-            steps.extend((c, compile_command(dialect, c)) for c in commands)
+            for c in commands:
+                if check is not None:
+                    check(c)
+                steps.append((c, compile_command(dialect, c)))
         except MigrationDefinitionError as exc:
             raise exc.locate(str(migration.file.path), None) from None
 
