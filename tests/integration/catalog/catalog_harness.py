@@ -133,25 +133,28 @@ class RoundTrip:
         before = self.catalog()
         with self.migrator() as m:
             assert m.run("up", step=1) == [version]
-        after = self.catalog()
-        made = diff(before, after)
-        assert made, "the migration changed nothing in the catalog"
-        if changes is not None:
-            assert made == sorted(changes)
-        if check is not None:
-            assert check(after) is not False, f"the catalog after up is not as expected: {after}"
-        with self.migrator() as m:
+            after = self.catalog()
+            made = diff(before, after)
+            assert made, "the migration changed nothing in the catalog"
+            if changes is not None:
+                assert made == sorted(changes)
+            if check is not None:
+                assert check(after) is not False, (
+                    f"the catalog after up is not as expected: {after}"
+                )
             assert m.run("down", step=1) == [version]
-        assert diff(before, self.catalog()) == [], "rolling back did not restore the catalog"
+        drift = diff(before, self.catalog())
+        assert drift == [], f"rolling back did not restore the catalog: {drift}"
         return after
 
     def refused(self, body: str, *, says: str = "", cli: bool = False) -> str:
         """The migration is refused before anything runs; returns the error message.
 
-        The body should create something first, so a command that ran before the
-        refusal would show in the catalog.
+        A table is created first, so a command that ran before the refusal would
+        show in the catalog.
         """
-        version = self._write(textwrap.dedent(body), "", None, "")
+        first = 'create(table("made_before_the_refusal"))\n'
+        version = self._write(first + textwrap.dedent(body), "", None, "")
         before = self.catalog()
         if cli:
             done = run_cli(self.project, self.url, "migrate")
@@ -164,7 +167,8 @@ class RoundTrip:
                 assert [s.status for s in m.status() if s.version == version] == ["down"]
             message = str(err.value)
         assert says in message
-        assert diff(before, self.catalog()) == [], "a refused migration changed the catalog"
+        drift = diff(before, self.catalog())
+        assert drift == [], f"a refused migration changed the catalog: {drift}"
         return message
 
 

@@ -21,3 +21,14 @@ from catalog_harness import RoundTrip  # noqa: E402
 def rt(tmp_path: Path, db_url: str) -> RoundTrip:
     """A round trip on the ``db_url`` backend (sqlite, postgres, mysql), in its own project."""
     return RoundTrip(tmp_path, db_url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the round trips known to fail (``known_bugs.KNOWN_BUGS``) as strict xfails."""
+    from known_bugs import KNOWN_BUGS
+
+    here = Path(__file__).resolve().parent
+    for item in items:
+        reason = KNOWN_BUGS.get(item.name)
+        if reason is not None and Path(str(item.fspath)).resolve().parent == here:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

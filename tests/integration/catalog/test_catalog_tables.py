@@ -165,7 +165,7 @@ def test_null_and_every_kind_of_default(rt: RoundTrip) -> None:
 def test_array_columns_and_defaults(rt: RoundTrip) -> None:
     if rt.backend == "mysql":
         rt.refused(
-            'create(table("first"))\nwith create(table("t")):\n    add("tags", array("text"))',
+            'with create(table("t")):\n    add("tags", array("text"))',
             says="array columns",
         )
         return
@@ -256,7 +256,6 @@ def test_generated_column(rt: RoundTrip) -> None:
 def test_identity_start_value_and_increment(rt: RoundTrip) -> None:
     if rt.backend == "mysql":
         rt.refused(
-            'create(table("first"))\n'
             'with create(table("t", primary_key=False)):\n'
             '    add("n", "identity", primary_key=True, start_value=10, increment=10)',
             says="increment=",
