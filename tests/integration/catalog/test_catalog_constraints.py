@@ -24,7 +24,8 @@ def test_check_constraint_with_a_comment(rt: RoundTrip) -> None:
     # MySQL/MariaDB and SQLite keep no constraint comments.
     comment = rt.pick(postgres="No freebies", default=None)
     rt.run(
-        'create(constraint("products", "price_positive", check="price > 0", comment="No freebies"))',
+        'create(constraint("products", "price_positive", check="price > 0", '
+        'comment="No freebies"))',
         check=lambda db: (
             db.table("products").checks
             == (Check("price_positive", expression(rt, "price > 0"), comment=comment),)
