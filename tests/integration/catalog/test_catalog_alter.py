@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from catalog_harness import RoundTrip, column_type, columns
+from migration_helpers import write
 
 from whimbrel.inspect import Catalog
 
@@ -205,3 +206,26 @@ def test_table_comment_in_alter(rt: RoundTrip) -> None:
             == (comment, comment and "Hits")
         ),
     )
+
+
+def test_execute_file_up_and_down(rt: RoundTrip) -> None:
+    write(rt.project / "migrations" / "sql", "up.sql", "CREATE TABLE filed (n integer);\n")
+    write(rt.project / "migrations" / "sql", "down.sql", "DROP TABLE filed;\n")
+    rt.run('execute_file("sql/up.sql", "sql/down.sql")', changes=['+ table "filed"'])
+
+
+def test_add_after_a_column(rt: RoundTrip) -> None:
+    rt.setup(
+        """
+        with create(table("posts")):
+            add("title", "text")
+            add("body", "text")
+        """
+    )
+    body = """
+        with alter(table("posts")):
+            add("slug", "text", after="title")
+        """
+    # Only MySQL/MariaDB can place a column; elsewhere after= is documented as MySQL's.
+    order = rt.pick(mysql=["id", "title", "slug", "body"], default=["id", "title", "body", "slug"])
+    rt.run(body, check=lambda db: db.table("posts").column_names == order)
