@@ -8,6 +8,7 @@ pytest's prepend import mode does for the files directly in it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ from catalog_harness import RoundTrip  # noqa: E402
 
 
 @pytest.fixture
-def rt(tmp_path: Path, db_url: str) -> RoundTrip:
+def rt(tmp_path: Path, db_url: str) -> Iterator[RoundTrip]:
     """A round trip on the ``db_url`` backend (sqlite, postgres, mysql), in its own project."""
-    return RoundTrip(tmp_path, db_url)
+    case = RoundTrip(tmp_path, db_url)
+    yield case
+    case.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

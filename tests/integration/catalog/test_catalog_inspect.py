@@ -12,7 +12,6 @@ import json
 import sqlite3
 from contextlib import closing
 
-import pytest
 from backends import backend
 from migration_helpers import Catalog as RawCatalog
 
@@ -130,20 +129,20 @@ CHANGES = [
         'table "people": + index "people_old"',
     ),
     (
-        "drop-check",
-        {
-            "postgres": "ALTER TABLE people DROP CONSTRAINT adult",
-            "mysql": "ALTER TABLE people DROP CONSTRAINT adult",
-        },
-        'table "people": - constraint "adult"',
-    ),
-    (
         "check-validity",
         {
             "postgres": "ALTER TABLE people DROP CONSTRAINT adult, "
             "ADD CONSTRAINT adult CHECK (age >= 18) NOT VALID",
         },
         'table "people": constraint "adult": validated True -> False',
+    ),
+    (
+        "drop-check",
+        {
+            "postgres": "ALTER TABLE people DROP CONSTRAINT adult",
+            "mysql": "ALTER TABLE people DROP CONSTRAINT adult",
+        },
+        'table "people": - constraint "adult"',
     ),
     (
         "foreign-key-action",
@@ -191,16 +190,21 @@ def _script(db_url: str, sql: str) -> None:
     RawCatalog(db_url).execute(*[s for s in sql.split(";") if s.strip()])
 
 
-@pytest.mark.parametrize(("ddl", "line"), [pytest.param(c[1], c[2], id=c[0]) for c in CHANGES])
-def test_diff_notices_each_kind_of_change(db_url: str, ddl: dict[str, str], line: str) -> None:
+def test_diff_notices_each_kind_of_change(db_url: str) -> None:
+    # One database for all the changes, each checked against the snapshot just before it
+    # (in CHANGES order, which keeps each valid after the previous ones).
     name = backend(db_url)
-    if name not in ddl:
-        pytest.skip(f"{name} cannot make this change")
     _script(db_url, BASE[name])
-    before = inspect(db_url)
-    _script(db_url, ddl[name])
-    drift = diff(before, inspect(db_url))
-    assert any(line in found for found in drift), drift
+    made = []
+    for change, ddl, line in CHANGES:
+        if name not in ddl:
+            continue  # this database cannot make the change
+        before = inspect(db_url)
+        _script(db_url, ddl[name])
+        drift = diff(before, inspect(db_url))
+        assert any(line in found for found in drift), f"{change}: {drift}"
+        made.append(change)
+    assert len(made) >= 6, made
 
 
 def test_the_snapshot_is_json_and_leaves_out_whimbrel_tables(db_url: str) -> None:
