@@ -110,10 +110,11 @@ def read_postgres(conn: Any, schema: str, exclude: set[str]) -> Catalog:
     def rows(sql: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(sql, (schema,)).fetchall())
 
+    version = int(conn.execute("SELECT current_setting('server_version_num')").fetchone()[0])
     relations = {r[0]: r for r in rows(_RELATIONS) if r[1] not in exclude}
     columns = _group(rows(_COLUMNS), relations, _column)
-    indexes = _group(rows(_INDEXES), relations, _index)
-    constraints = [r for r in rows(_CONSTRAINTS) if r[0] in relations]
+    indexes = _group(rows(_for_version(_INDEXES, version)), relations, _index)
+    constraints = [r for r in rows(_for_version(_CONSTRAINTS, version)) if r[0] in relations]
     tables = [
         _table(rel, columns[oid], indexes[oid], [k for k in constraints if k[0] == oid], schema)
         for oid, rel in relations.items()
@@ -126,6 +127,13 @@ def read_postgres(conn: Any, schema: str, exclude: set[str]) -> Catalog:
     ]
     enums = [EnumType(r[0], tuple(r[1]), r[2]) for r in rows(_ENUMS)]
     return Catalog("postgresql", schema, by_name(tables), by_name(views), by_name(enums))
+
+
+def _for_version(sql: str, version: int) -> str:
+    """Before PostgreSQL 15 there are no NULLS NOT DISTINCT indexes and no SET NULL (cols)."""
+    if version >= 150000:
+        return sql
+    return sql.replace("x.indnullsnotdistinct", "false").replace("k.confdelsetcols", "NULL::int2[]")
 
 
 def _group(rows: list[tuple[Any, ...]], relations: dict[Any, Any], make: Any) -> dict[Any, list]:

@@ -106,7 +106,7 @@ def _index(conn: Any, row: tuple[Any, ...], sql: str | None) -> Index:
             continue
         text = col_name if cid >= 0 else _strip_direction(parts[seqno]) if parts else "?"
         columns.append(text + (" DESC" if desc else ""))
-    where = _after_keyword(sql[sql.rindex(")") :], r"\bWHERE\s+") if sql and partial else None
+    where = _where(_after_body(sql)) if sql and partial else None
     return Index(name, tuple(columns), bool(unique), where)
 
 
@@ -182,6 +182,21 @@ def _body(sql: str) -> str:
     """The text inside the first top-level parentheses of a CREATE statement."""
     start = sql.index("(")
     return _balanced(sql, start)
+
+
+def _where(tail: str) -> str | None:
+    found = re.search(r"(?is)\bWHERE\s+(.*)", tail)
+    return found[1].strip().rstrip(";").strip() if found else None
+
+
+def _after_body(sql: str) -> str:
+    """What follows the first top-level parentheses (an index's ``WHERE ...``)."""
+    start, depth = sql.index("("), 0
+    for match in _TOKEN.finditer(sql, start):
+        depth += {"(": 1, ")": -1}.get(match.group(), 0)
+        if depth == 0:
+            return sql[match.end() :]
+    return ""
 
 
 def _balanced(text: str, start: int) -> str:
