@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -170,8 +171,15 @@ def _cases(
     return rows
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # SIGTERM would end the process without `finally`: the throwaway databases
+    # and an embedded server would be left behind.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     rows, top = run(args)
     if args.json:
         print(json.dumps({"header": top, "rows": as_json(rows)}, indent=2))
