@@ -131,6 +131,8 @@ def profile(backend: Backend, n: int, work: Path) -> list[str]:
         )
         wall_noop, cpu_noop, _ = timed(with_python(project, db.url), project)
         out.append(f"no-op migrate ({n} applied): wall {wall_noop:.3f} s, CPU {cpu_noop:.3f} s")
+        beyond = (cpu - cpu_noop) / n * 1000
+        out.append(f"CPU per migration beyond the no-op's start-up: {beyond:.2f} ms")
         _, _, stderr = timed(with_python(project, db.url, "-X", "importtime"), project)
         total, owners = import_owners(stderr)
         ranked = sorted(owners.items(), key=lambda kv: -kv[1])
