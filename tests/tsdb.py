@@ -88,7 +88,7 @@ def start_pglite() -> Server:
         finally:
             log.close()
 
-    url = f"postgresql://postgres:whimbrel@127.0.0.1:{port}/postgres?sslmode=disable"
+    url = f"postgresql://postgres:pglite-test-password@127.0.0.1:{port}/postgres?sslmode=disable"
     try:
         _with_extension(url)
     except BaseException:

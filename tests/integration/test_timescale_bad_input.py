@@ -9,8 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from migration_helpers import error_text, run_cli, write_change, write_up_down
+from migration_helpers import (
+    Catalog,
+    error_text,
+    migrator,
+    run_cli,
+    write_change,
+    write_up_down,
+)
 from timescale_helpers import TimescaleCatalog
+
+from whimbrel.dialects.features import ServerFeatures, TimescaleDB
 
 GOOD_FIRST = 'create(table("first"))'
 
@@ -128,7 +137,54 @@ def test_plain_postgresql_refuses_timescaledb_commands(pg_url: str, tmp_path: Pa
     write_change(tmp_path, 2, "ticks", TICKS + 'create(hypertable("ticks", "at"))')
     message = refused(tmp_path, pg_url, "migrate")
     assert 'create(hypertable("ticks")) needs TimescaleDB' in message
-    assert "CREATE EXTENSION timescaledb" in message
+    assert 'run execute("CREATE EXTENSION IF NOT EXISTS timescaledb") earlier' in message
+    assert Catalog(pg_url).user_tables() == set()
+
+
+@pytest.mark.postgres
+def test_create_extension_in_the_plan_needs_a_server_that_has_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The local PostgreSQL has no TimescaleDB to install: the plan is refused up front."""
+    write_change(tmp_path, 1, "ext", 'execute("CREATE EXTENSION IF NOT EXISTS timescaledb")')
+    write_change(tmp_path, 2, "ticks", TICKS + 'create(hypertable("ticks", "at"))')
+    message = refused(tmp_path, pg_url, "migrate")
+    assert "2_ticks.py: create(hypertable(\"ticks\"))" in message
+    assert "(it has no TimescaleDB to install)" in message
+    assert Catalog(pg_url).user_tables() == set()
+
+
+@pytest.mark.postgres
+def test_create_extension_earlier_in_the_plan_provides_it(pg_url: str, tmp_path: Path) -> None:
+    """An execute("CREATE EXTENSION ... timescaledb") before the hypertable provides it.
+
+    The local PostgreSQL cannot install TimescaleDB, so the server is told it could
+    (2.17.0, what pg_available_extensions would say) and the run is a dry run: the
+    plan is accepted and compiled for that version (unqualified functions, as the
+    extension's schema is not known before it exists).
+    """
+    write_change(
+        tmp_path,
+        1,
+        "ticks",
+        'execute("CREATE EXTENSION IF NOT EXISTS timescaledb")\n'
+        + TICKS
+        + 'create(hypertable("ticks", "at", chunk_time_interval="1 day"))\n'
+        'create(compression("ticks", segment_by="symbol"))',
+    )
+    write_change(tmp_path, 2, "policy", 'create(retention_policy("ticks", drop_after="90 days"))')
+    lines: list[str] = []
+    with migrator(tmp_path, pg_url) as m:
+        m.out = lines.append
+        assert m.adapter.server_features.timescaledb is None  # type: ignore[attr-defined]
+        m.adapter.server_features = ServerFeatures(None, TimescaleDB((2, 17, 0)))  # type: ignore[attr-defined]
+        assert m.run("up", dry_run=True) == [1, 2]
+    printed = "\n".join(lines)
+    assert "CREATE EXTENSION IF NOT EXISTS timescaledb" in printed
+    assert "SELECT create_hypertable('ticks', by_range('at', INTERVAL '1 day'))" in printed
+    assert "timescaledb.compress, timescaledb.compress_segmentby = 'symbol'" in printed
+    assert "SELECT add_retention_policy('ticks', drop_after => INTERVAL '90 days')" in printed
+    assert Catalog(pg_url).user_tables() == set()
 
 
 def test_sqlite_refuses_timescaledb_commands(sqlite_url: str, tmp_path: Path) -> None:

@@ -268,6 +268,23 @@ def test_read_features() -> None:
     assert read_features(lambda _sql: []) == ServerFeatures()
     found = read_features(lambda _sql: [("2.23.0-dev", "public")])
     assert found.timescaledb == TimescaleDB((2, 23, 0), "public")
+    assert found.timescaledb_available == found.timescaledb
+    # Not installed, but installable: only pg_available_extensions answers.
+    installable = read_features(lambda sql: [("2.17.2",)] if "pg_available" in sql else [])
+    assert installable == ServerFeatures(None, TimescaleDB((2, 17, 2)))
     assert TimescaleDB.parse("2.9").version == (2, 9, 0)
     with pytest.raises(ValueError, match="not a TimescaleDB version"):
         TimescaleDB.parse("dev")
+
+
+def test_compilers_are_registered_on_postgres_only() -> None:
+    """``@compiles(..., on=PostgresDialect)``: SQLite and MySQL refuse the commands."""
+    from whimbrel.dialects.mysql import MySQLDialect
+    from whimbrel.dialects.sqlite import SQLiteDialect
+    from whimbrel.dsl.timescale import CreateHypertable, Hypertable
+
+    command = CreateHypertable(Hypertable("ticks", "at"))
+    assert PostgresDialect.handler(CreateHypertable) is not None
+    for dialect in (SQLiteDialect(), MySQLDialect()):
+        with pytest.raises(UnsupportedFeatureError, match=r'create\(hypertable\("ticks"\)\)'):
+            dialect.compile(command)
