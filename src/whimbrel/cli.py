@@ -271,7 +271,7 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
     click.echo("Migrations up")
 
 
-@cli.command()
+@cli.command(short_help="Check migrations for DDL that is unsafe in production.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option(
@@ -289,7 +289,8 @@ def lint(
 ) -> None:
     """Check migrations for DDL that is unsafe in production (default: the migrations folders).
 
-    Exit 1 when something is found, 0 when clean; see docs/lint.md for the rules.
+    Exit 1 when something is found, 0 when clean. Each finding names the rule, the
+    file and line, why it is dangerous and the safe sequence of migrations.
     """
     from whimbrel.config import load_config
     from whimbrel.lint import database_of, lint_paths
@@ -316,7 +317,6 @@ def lint(
     ctx.exit(1 if findings else 0)
 
 
-@cli.group()
 @cli.group(short_help="Generate migration files.")
 @_global_flags
 def gen() -> None:
