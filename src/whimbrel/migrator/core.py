@@ -36,6 +36,7 @@ from whimbrel.errors import (
 )
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, select
+from whimbrel.progress import NullProgress, Progress
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
@@ -72,6 +73,8 @@ class Migrator:
         self._adapter: Adapter | None = None
         #: Statements of each planned migration, compiled before the first one ran.
         self._upcoming: dict[int, list[str]] = {}
+        #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
+        self.progress: Progress = NullProgress()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -350,9 +353,17 @@ class Migrator:
         )
 
         ran = []
-        for migration in migrations:
-            if self._apply(migration, direction, prefix, executor):
-                ran.append(migration.file.version)
+        progress = NullProgress() if dry_run else self.progress
+        progress.on_start(len(migrations))
+        try:
+            for index, migration in enumerate(migrations, 1):
+                progress.on_migration(index, migration.file.label)
+                if self._apply(migration, direction, prefix, executor):
+                    ran.append(migration.file.version)
+        except BaseException:
+            progress.on_done(failed=True)
+            raise
+        progress.on_done()
         return ran
 
     def _apply(self, m: Migration, direction: str, prefix: str | None, executor: Executor) -> bool:
