@@ -145,9 +145,7 @@ def mysql_arguments(url: str) -> tuple[list[str], str, dict[str, str]]:
     return args, unquote(parts.path.lstrip("/")), env
 
 
-def run(
-    command: list[str], env: Mapping[str, str], *, stdin_path: Path | None = None
-) -> str:
+def run(command: list[str], env: Mapping[str, str], *, stdin_path: Path | None = None) -> str:
     """Run a client program and return its stdout; a failure names the (password-free) command."""
     shown = " ".join(shlex.quote(mask(part)) for part in command)
     full_env = {**os.environ, **env}
@@ -165,4 +163,3 @@ def run(
             err = err.replace(secret, "***") if secret else err
         raise DatabaseError(f"{shown} failed (exit {done.returncode}): {err}")
     return done.stdout.decode()
-
