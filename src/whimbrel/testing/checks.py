@@ -43,28 +43,40 @@ class CheckSkipped(Exception):
 def up_down_up(factory: MigratorFactory, url: str) -> list[str]:
     """Apply each migration, roll it back, apply it again; the catalog must match each time.
 
-    ``url`` must name an empty database. Returns one line per migration whose
-    ``down`` does not restore the catalog before it, or whose second ``up``
-    differs from the first.
+    ``url`` must name an empty database. Stops at the first migration whose
+    ``down`` does not restore the catalog before it, whose second ``up``
+    differs from the first, or that fails, and returns that problem: later
+    migrations would run on a schema that is already wrong.
     """
-    problems: list[str] = []
     with factory(url) as m:
         source = m.config.migration_source
         for file in m.pending():
-            before = take_snapshot(m.adapter, source)
-            m.up(step=1)
-            after = take_snapshot(m.adapter, source)
-            m.down(step=1)
-            problems += _differs(
-                file, "down did not undo up", before, take_snapshot(m.adapter, source)
-            )
-            m.up(step=1)
-            problems += _differs(
-                file, "up again gave a different schema", after, take_snapshot(m.adapter, source)
-            )
+            problems = _round_trip(m, file, source)
             if problems:
-                break  # later migrations build on a schema that is already wrong
-    return problems
+                return problems
+    return []
+
+
+def _round_trip(m: Migrator, file: MigrationFile, source: str) -> list[str]:
+    from whimbrel.errors import WhimbrelError
+
+    step = "up"
+    try:
+        before = take_snapshot(m.adapter, source)
+        m.up(step=1)
+        after = take_snapshot(m.adapter, source)
+        step = "down"
+        m.down(step=1)
+        problems = _differs(file, "down did not undo up", before, take_snapshot(m.adapter, source))
+        if problems:
+            return problems
+        step = "up again"
+        m.up(step=1)
+        return _differs(
+            file, "up again gave another schema", after, take_snapshot(m.adapter, source)
+        )
+    except WhimbrelError as exc:
+        return [f"{file.label}: {step} failed: {exc}"]
 
 
 def _differs(
