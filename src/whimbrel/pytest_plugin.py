@@ -18,7 +18,7 @@ database, for tests that run DDL), ``whimbrel_settings``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,17 +129,35 @@ class CheckItem(pytest.Item):
         return self.path, None, f"whimbrel check {self.check}"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    """Add one item per configured check (first, so -k and -m still select them)."""
-    value = config.getini("whimbrel_checks")
-    if not value:
-        return
-    try:
-        names = parse_checks(str(value))
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    checks = [CheckItem.from_parent(session, name=f"whimbrel::{n}", check=n) for n in names]
-    items[:0] = checks
+class ChecksCollector(pytest.Collector):
+    """The configured checks, collected like any test file so -k, -m and the counts work."""
+
+    def __init__(self, *, checks: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.checks = checks
+
+    def collect(self) -> list[pytest.Item]:
+        return [
+            CheckItem.from_parent(self, name=name, check=name, nodeid=f"whimbrel::{name}")
+            for name in self.checks
+        ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Put the checks from ``whimbrel_checks`` first among the session's collectors."""
+    report = yield
+    if isinstance(collector, pytest.Session) and report.passed:
+        value = collector.config.getini("whimbrel_checks")
+        if value:
+            try:
+                names = parse_checks(str(value))
+            except ValueError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            checks = ChecksCollector.from_parent(
+                collector, name="whimbrel", checks=names, nodeid="whimbrel"
+            )
+            report.result.insert(0, checks)
+    return report
