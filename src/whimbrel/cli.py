@@ -62,6 +62,7 @@ class _Handler(logging.Handler):
 def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         log.setLevel(logging.WARNING)
+        ctx.meta["whimbrel.quiet"] = True  # the flag is not a parameter (expose_value=False)
 
 
 def _global_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -204,7 +205,7 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     if not opts.get("dry_run"):
         from whimbrel.progress import progress_for
 
-        migrator.progress = progress_for(sys.stderr, quiet=ctx.find_root().params["quiet"])
+        migrator.progress = progress_for(sys.stderr, quiet=ctx.meta.get("whimbrel.quiet", False))
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
