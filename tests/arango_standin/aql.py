@@ -7,13 +7,14 @@ queries), and tests of ``execute(aql)`` use the shapes below. Anything else
 is answered with error 9 (``ERROR_NOT_IMPLEMENTED``, HTTP 501), so a test
 never mistakes an unsupported query for a working one. Supported::
 
-    FOR v IN coll [FILTER v.attr == value] RETURN v | RETURN v.attr
+    FOR v IN coll [FILTER v.attr == value] [LIMIT 0, null] RETURN v | RETURN v.attr
     FOR v IN coll [FILTER v.attr == value] REMOVE v IN coll
     INSERT value INTO coll
     RETURN value
 
 ``coll`` is a name or ``@@bind``; ``value`` a JSON literal or ``@bind``.
 An unknown collection is error 1203 (HTTP 404), as on the server.
+(``LIMIT 0, null`` is what python-arango's ``collection.all()`` sends.)
 Cursor page: https://docs.arango.ai/arangodb/3.12/develop/http-api/queries/aql-queries/
 
 Example::
@@ -33,7 +34,7 @@ from arango_standin.state import ArangoError, Collection, Database, Transaction
 _NAME = r"(@@\w+|[A-Za-z_][\w\-]*)"
 _VALUE = r"(@\w+|\"(?:[^\"\\]|\\.)*\"|-?\d+(?:\.\d+)?|true|false|null|\{.*\}|\[.*\])"
 _FOR = re.compile(
-    rf"^FOR (\w+) IN {_NAME}(?: FILTER \1\.(\w+) == {_VALUE})?"
+    rf"^FOR (\w+) IN {_NAME}(?: FILTER \1\.(\w+) == {_VALUE})?(?: LIMIT 0, null)?"
     rf" (?:RETURN \1(?:\.(\w+))?|REMOVE \1 IN {_NAME})$",
     re.IGNORECASE,
 )

@@ -89,7 +89,12 @@ def version(ctx: Ctx) -> Reply:  # administration/#get-the-server-version
 
 @route("GET", "/database/current")
 def database_current(ctx: Ctx) -> Reply:  # databases/#get-information-about-the-current-database
-    info = {"name": ctx.db.name, "id": ctx.db.id, "path": "none", "isSystem": ctx.db.name == "_system"}
+    info = {
+        "name": ctx.db.name,
+        "id": ctx.db.id,
+        "path": "none",
+        "isSystem": ctx.db.name == "_system",
+    }
     return ok(200, result=info)
 
 
@@ -340,7 +345,9 @@ def _write_code(coll: Collection) -> int:
 
 
 @route("POST", f"/document/{_SEG}")
-def document_insert(ctx: Ctx) -> Reply:  # documents/#create-a-document (+ #create-multiple-documents)
+def document_insert(
+    ctx: Ctx,
+) -> Reply:  # documents/#create-a-document (+ #create-multiple-documents)
     coll = ctx.db.collection(ctx.args[0])
     _wait_write(ctx, coll, "write")
     if isinstance(ctx.body, list):
@@ -394,13 +401,17 @@ def transaction_begin(ctx: Ctx) -> Reply:  # stream-transactions/#begin-a-stream
 
 
 @route("GET", "/transaction")
-def transaction_list(ctx: Ctx) -> Reply:  # stream-transactions/#list-the-running-stream-transactions
+def transaction_list(
+    ctx: Ctx,
+) -> Reply:  # stream-transactions/#list-the-running-stream-transactions
     running = [t for t in ctx.state.transactions.values() if t.status == "running"]
     return ok(200, transactions=[{"id": t.id, "state": t.status} for t in running])
 
 
 @route("GET", f"/transaction/{_SEG}")
-def transaction_status(ctx: Ctx) -> Reply:  # stream-transactions/#get-the-status-of-a-stream-transaction
+def transaction_status(
+    ctx: Ctx,
+) -> Reply:  # stream-transactions/#get-the-status-of-a-stream-transaction
     return ok(200, result=_trx_reply(ctx.state.transaction(ctx.args[0])))
 
 

@@ -47,7 +47,12 @@ class ArangoError(Exception):
         self.http, self.num, self.message = http, num, message
 
     def body(self) -> dict[str, Any]:
-        return {"error": True, "code": self.http, "errorNum": self.num, "errorMessage": self.message}
+        return {
+            "error": True,
+            "code": self.http,
+            "errorNum": self.num,
+            "errorMessage": self.message,
+        }
 
 
 def not_found(what: str) -> ArangoError:
