@@ -79,7 +79,8 @@ def test_create_collection_with_every_option_and_a_schema() -> None:
         },
     )
     assert str(op) == (
-        'POST /_api/collection  # create edge collection "follows" with a schema of 1 field(s): since'
+        "POST /_api/collection  # create edge collection "
+        '"follows" with a schema of 1 field(s): since'
     )
     assert op.ignore == ()
 

@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
@@ -34,12 +35,14 @@ from whimbrel.dialects.arangodb import (
     RestoreSchemaOp,
     SchemaChange,
 )
+from whimbrel.dsl.arango_objects import describe
 from whimbrel.dsl.arango_schema import SchemaMergeError, apply_changes
 from whimbrel.errors import (
     ConfigError,
     DatabaseConnectionError,
     DatabaseError,
     IrreversibleMigrationError,
+    MigrationFailedError,
     UnsupportedFeatureError,
 )
 from whimbrel.url import mask
@@ -186,6 +189,30 @@ class ArangoAdapter(Adapter):
             f"{exc.error_message}",
             statement=what,
         )
+
+    def run_commands(self, commands: Sequence[object], version: int | None = None) -> list[str]:
+        """Compile and run recorded commands in order; returns the operations run.
+
+        A failure raises ``MigrationFailedError`` naming the command and the
+        operation, listing the operations that completed (they stay applied:
+        ArangoDB has no transactional DDL) and running nothing after it.
+        """
+        dialect, done = self.dialect(), list[str]()
+        for command in commands:
+            for op in dialect.compile(command):
+                try:
+                    self.execute(op)
+                except DatabaseError as exc:
+                    raise MigrationFailedError(
+                        f"{describe(command)} failed: {exc}; completed before it: "
+                        f"{len(done)} operation(s){''.join(chr(10) + '  ' + d for d in done)}",
+                        version=version,
+                        statement=str(op),
+                        statements_run=done,
+                        rolled_back=False,
+                    ) from exc
+                done.append(str(op))
+        return done
 
     # -- operations finished at run time --------------------------------------------------
 
