@@ -390,3 +390,45 @@ def test_unreachable_server_is_a_connection_error(arango_server: Any) -> None:
     url = arango_server.whimbrel_url("whimbrel_no_such_db")
     with pytest.raises(DatabaseConnectionError, match="cannot reach ArangoDB"):
         ArangoAdapter(url).connect()
+
+
+# --- resuming a failed migration ------------------------------------------------------------
+
+
+def test_a_failed_migration_resumes_after_what_completed(
+    adapter: ArangoAdapter, arango_db: Any
+) -> None:
+    def broken() -> None:
+        a.create(a.collection("a1"))
+        a.execute("FOR d IN missing_collection RETURN d")
+
+    def fixed() -> None:
+        a.create(a.collection("a1"))
+        a.execute("RETURN 1")
+        a.create(a.collection("a2"))
+
+    with pytest.raises(MigrationFailedError):
+        adapter.run_commands(record(broken), 5, adapter.journal(5, "up"))
+    done = adapter.run_commands(record(fixed), 5, adapter.journal(5, "up"))
+    assert done == [
+        "POST /_api/cursor  # run AQL: RETURN 1",
+        'POST /_api/collection  # create document collection "a2"',
+    ]  # create a1 was skipped: a plain re-run would have failed with 1207
+    assert adapter.table_exists("a1") and adapter.table_exists("a2")
+    adapter.journal(5, "up").clear()
+    assert adapter.journal(5, "up").done == []
+
+
+def test_resume_refuses_a_changed_earlier_operation(adapter: ArangoAdapter) -> None:
+    def broken() -> None:
+        a.create(a.collection("a1"))
+        a.execute("FOR d IN missing_collection RETURN d")
+
+    with pytest.raises(MigrationFailedError):
+        adapter.run_commands(record(broken), 6, adapter.journal(6, "up"))
+
+    def edited() -> None:
+        a.create(a.collection("a1", wait_for_sync=True))
+
+    with pytest.raises(MigrationFailedError, match="cannot resume: step 1 of version 6"):
+        adapter.run_commands(record(edited), 6, adapter.journal(6, "up"))

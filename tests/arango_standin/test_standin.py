@@ -448,3 +448,40 @@ def test_cursor_on_missing_collection_is_1203(arango_db: Any) -> None:
     with pytest.raises(ax.AQLQueryExecuteError) as err:
         arango_db.aql.execute("FOR d IN nope RETURN d")
     assert (err.value.http_code, err.value.error_code) == (404, 1203)
+
+
+def test_analyzer_in_use_needs_force(arango_db: Any) -> None:
+    arango_db.create_collection("posts")
+    arango_db.create_analyzer("csv", "delimiter", {"delimiter": ","})
+    links = {"posts": {"analyzers": ["csv"]}}
+    arango_db.create_arangosearch_view("v", {"links": links})
+    with pytest.raises(ax.AnalyzerDeleteError) as err:
+        arango_db.delete_analyzer("csv")
+    assert err.value.http_code == 409
+    assert arango_db.delete_analyzer("csv", force=True) is True
+
+
+def test_plain_writes_wait_for_an_exclusive_lock(arango_db: Any) -> None:
+    coll = arango_db.create_collection("_migrations", system=True)
+    holder = arango_db.begin_transaction(exclusive="_migrations")
+    done: list[str] = []
+
+    def write() -> None:
+        done.append(coll.insert({"version": 9})["_key"])
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    time.sleep(0.5)
+    assert done == []  # blocked behind the exclusive lock
+    holder.commit_transaction()
+    thread.join(10)
+    assert len(done) == 1
+
+
+def test_unsupported_aql_is_not_implemented(arango_server: Any, arango_db: Any) -> None:
+    if arango_server.standin is None:
+        pytest.skip("a real server evaluates any AQL; only the stand-in answers 501/9")
+    with pytest.raises(ax.AQLQueryExecuteError) as err:
+        arango_db.aql.execute("FOR i IN 1..3 RETURN i * 2")
+    assert (err.value.http_code, err.value.error_code) == (501, 9)
+    assert "does not evaluate" in err.value.error_message

@@ -22,11 +22,12 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from whimbrel.adapters.arangodb_versions import VersionsCollection, VersionsLock
+from whimbrel.adapters.arangodb_versions import ProgressJournal, VersionsCollection, VersionsLock
 from whimbrel.adapters.base import Adapter, Capabilities, Settings
 from whimbrel.dialects.arangodb import (
     DEFAULT_MESSAGE,
@@ -48,6 +49,7 @@ from whimbrel.errors import (
 from whimbrel.url import mask
 
 NOT_FOUND, INDEX_NOT_FOUND = 1203, 1212
+log = logging.getLogger("whimbrel")
 
 
 def http_url(url: str) -> tuple[str, str, str, str]:
@@ -190,16 +192,25 @@ class ArangoAdapter(Adapter):
             statement=what,
         )
 
-    def run_commands(self, commands: Sequence[object], version: int | None = None) -> list[str]:
+    def run_commands(
+        self,
+        commands: Sequence[object],
+        version: int | None = None,
+        journal: ProgressJournal | None = None,
+    ) -> list[str]:
         """Compile and run recorded commands in order; returns the operations run.
 
         A failure raises ``MigrationFailedError`` naming the command and the
         operation, listing the operations that completed (they stay applied:
-        ArangoDB has no transactional DDL) and running nothing after it.
+        ArangoDB has no transactional DDL) and running nothing after it. With
+        a ``journal``, operations that a failed earlier run completed are
+        skipped and each new one is recorded, so a re-run resumes.
         """
         dialect, done = self.dialect(), list[str]()
         for command in commands:
             for op in dialect.compile(command):
+                if journal is not None and self._skip(journal, op, command):
+                    continue
                 try:
                     self.execute(op)
                 except DatabaseError as exc:
@@ -212,7 +223,24 @@ class ArangoAdapter(Adapter):
                         rolled_back=False,
                     ) from exc
                 done.append(str(op))
+                if journal is not None:
+                    journal.record(op)
         return done
+
+    def _skip(self, journal: ProgressJournal, op: str, command: object) -> bool:
+        try:
+            ran = journal.already_ran(op)
+        except ValueError as exc:
+            raise MigrationFailedError(
+                f"{describe(command)}: cannot resume: {exc}", statement=str(op), rolled_back=False
+            ) from exc
+        if ran:
+            log.info("already ran in an earlier attempt, skipped: %s", op)
+        return ran
+
+    def journal(self, version: int, direction: str, source: str | None = None) -> ProgressJournal:
+        """The progress journal of ``version`` run in ``direction`` (opened, read)."""
+        return ProgressJournal(self.db, source or self.default_source, version, direction).open()
 
     # -- operations finished at run time --------------------------------------------------
 

@@ -165,3 +165,81 @@ class VersionsLock:
         if self.trx is None:
             raise RuntimeError("the ArangoDB migration lock is not held: call try_acquire() first")
         return self.trx
+
+
+class ProgressJournal:
+    """Operations of a running migration, so a failed one resumes where it stopped.
+
+    ArangoDB has no transactional DDL: like MySQL (``whimbrel.migrator.journal``)
+    each completed operation is recorded, here as a document of
+    ``<source>_progress`` (``version, direction, step, hash, operation,
+    done_at``). A re-run skips the operations recorded with the same hash and
+    refuses when an earlier one changed; ``clear()`` runs once the version is
+    recorded. The hash covers the whole request (``request_text()``), body
+    included, not only the readable line.
+    """
+
+    def __init__(self, db: Any, source: str, version: int, direction: str):
+        self.db, self.name = db, f"{source}_progress"
+        self.version, self.direction = int(version), direction
+        self.done: list[dict[str, Any]] = []
+        self.position = 0
+
+    def open(self) -> ProgressJournal:
+        from arango.exceptions import CollectionCreateError
+
+        try:
+            self.db.create_collection(self.name, system=self.name.startswith("_"))
+        except CollectionCreateError as exc:
+            if exc.error_code != DUPLICATE_NAME:
+                raise
+        query = "FOR m IN @@source FILTER m.version == @version RETURN m"
+        docs = self.db.aql.execute(query, bind_vars={"@source": self.name, "version": self.version})
+        mine = [d for d in docs if d.get("direction") == self.direction]
+        self.done = sorted(mine, key=lambda d: d["step"])
+        return self
+
+    def already_ran(self, op: Any) -> bool:
+        """True (and moves on) when ``op`` is the next recorded step; refuses a changed file."""
+        if self.position >= len(self.done):
+            return False
+        recorded = self.done[self.position]
+        if recorded["hash"] != op_hash(op):
+            raise ValueError(
+                f"step {self.position + 1} of version {self.version} ran as "
+                f"{recorded['operation']!r} but the migration now has {str(op)!r}: restore the "
+                "file as it was, or undo what ran and delete the version's documents in "
+                f"{self.name}"
+            )
+        self.position += 1
+        return True
+
+    def record(self, op: Any) -> None:
+        doc = {
+            "version": self.version,
+            "direction": self.direction,
+            "step": self.position,
+            "hash": op_hash(op),
+            "operation": str(op),
+            "done_at": now_naive(),
+        }
+        self.db.collection(self.name).insert(doc)
+        self.done.append(doc)
+        self.position += 1
+
+    def clear(self) -> None:
+        coll = self.db.collection(self.name)
+        for doc in self.db.aql.execute(
+            "FOR m IN @@source FILTER m.version == @version RETURN m",
+            bind_vars={"@source": self.name, "version": self.version},
+        ):
+            if doc.get("direction") == self.direction:
+                coll.delete(doc["_key"])
+
+
+def op_hash(op: Any) -> str:
+    """SHA-256 of the full request (method, path, body) of a compiled operation."""
+    import hashlib
+
+    text = op.request_text() if hasattr(op, "request_text") else " ".join(str(op).split())
+    return hashlib.sha256(text.encode()).hexdigest()
