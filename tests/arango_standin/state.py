@@ -81,7 +81,8 @@ def check_schema(schema: Any) -> dict[str, Any] | None:
 
     Collections page, "Create a collection": ``rule`` is a draft-4 JSON Schema
     object, ``level`` one of none/new/moderate/strict (default strict),
-    ``message`` a string. ``null`` or ``{}`` means "no schema".
+    ``message`` a string. ``null`` or ``{}`` means "no schema" (schema
+    validation page: https://docs.arango.ai/arangodb/3.12/concepts/data-structure/documents/schema-validation/).
     """
     if schema is None or schema == {}:
         return None
@@ -101,7 +102,7 @@ def check_schema(schema: Any) -> dict[str, Any] | None:
 
 
 def _schema_ok(rule: dict[str, Any], doc: dict[str, Any]) -> bool:
-    # Schema validation page: system attributes are not validated.
+    # Schema validation page: system attributes are invisible to validation.
     plain = {k: v for k, v in doc.items() if k not in SYSTEM_ATTRIBUTES}
     return jsonschema.Draft4Validator(rule).is_valid(plain)
 
@@ -396,6 +397,7 @@ class State:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 names = ", ".join(sorted(wanted))
+                # arangod's REST handlers report TRI_ERROR_LOCK_TIMEOUT as HTTP 500.
                 raise ArangoError(500, 18, f"lock timeout: could not lock {names}")
             self.cond.wait(left if left is None else min(left, 0.5))
 
