@@ -89,6 +89,7 @@ class ArangoAdapter(Adapter):
         #: Schema rules read before ``alter``s, by capture key (see ``SchemaChange``).
         self.captured: dict[str, Any] = {}
         self._locks: dict[str, VersionsLock] = {}
+        self._clients: list[Any] = []
 
     # -- connection ---------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class ArangoAdapter(Adapter):
 
         # No request timeout: an index built over a large collection may take minutes.
         client = ArangoClient(hosts=self.hosts, request_timeout=None)
+        self._clients.append(client)
         return client.db(self.db_name, username=self._user, password=self._password, verify=True)
 
     def connect(self) -> None:
@@ -120,6 +122,9 @@ class ArangoAdapter(Adapter):
         for lock in self._locks.values():
             lock.abort()
         self._locks.clear()
+        for client in self._clients:
+            client.close()  # their HTTP sessions
+        self._clients.clear()
         self.db = self._lock_db = None
 
     def database_name(self) -> str:
