@@ -432,3 +432,19 @@ def test_resume_refuses_a_changed_earlier_operation(adapter: ArangoAdapter) -> N
 
     with pytest.raises(MigrationFailedError, match="cannot resume: step 1 of version 6"):
         adapter.run_commands(record(edited), 6, adapter.journal(6, "up"))
+
+
+def test_the_lock_transaction_is_kept_alive(adapter: ArangoAdapter, arango_db: Any) -> None:
+    import time
+
+    from whimbrel.adapters.arangodb_versions import VersionsLock
+
+    adapter.ensure_versions(SOURCE)
+    lock = VersionsLock(adapter._open(), adapter.versions(SOURCE), heartbeat=0.1)
+    assert lock.try_acquire()
+    time.sleep(0.6)
+    assert lock.beats >= 2  # counts posted into the transaction reset its idle timeout
+    lock.insert(3)
+    lock.commit()
+    assert lock.held is False
+    assert [d["version"] for d in arango_db.collection(SOURCE).all()] == [3]

@@ -35,6 +35,7 @@ Example::
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from typing import Any
 
 from whimbrel.dsl.arango_schema import NAIVE_DATETIME
@@ -112,11 +113,23 @@ class VersionsCollection:
 
 
 class VersionsLock:
-    """The exclusive stream transaction on the versions collection (second connection)."""
+    """The exclusive stream transaction on the versions collection (second connection).
 
-    def __init__(self, lock_db: Any, versions: VersionsCollection):
+    A server ends a stream transaction left idle for 60 s (stream
+    transactions page: ``--transaction.streaming-idle-timeout``), and an
+    index build can take longer, so while the lock is held a heartbeat posts
+    a count of the collection into the transaction every ``heartbeat``
+    seconds: "posting an operation into a non-expired Stream Transaction
+    resets the transaction's timeout".
+    """
+
+    def __init__(self, lock_db: Any, versions: VersionsCollection, heartbeat: float = 20.0):
         self.lock_db, self.versions = lock_db, versions
         self.trx: Any = None
+        self.heartbeat, self.beats = heartbeat, 0
+        self._guard = threading.Lock()  # one request at a time on the lock connection
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def try_acquire(self, lock_timeout: int = 1) -> bool:
         """Begin the exclusive transaction; False when another holds it past ``lock_timeout``."""
@@ -130,7 +143,27 @@ class VersionsLock:
             if exc.error_code == LOCK_TIMEOUT:
                 return False
             raise
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._keep_alive, daemon=True)
+        self._thread.start()
         return True
+
+    def _keep_alive(self) -> None:
+        while not self._stop.wait(self.heartbeat):
+            with self._guard:
+                if self.trx is None:
+                    return
+                self.trx.collection(self.versions.source).count()
+                self.beats += 1
+
+    def _end(self) -> Any:
+        self._stop.set()
+        with self._guard:
+            trx, self.trx = self.trx, None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        return trx
 
     @property
     def held(self) -> bool:
@@ -138,26 +171,29 @@ class VersionsLock:
 
     def applied(self) -> list[int]:
         """The versions as the lock holder sees them (read inside the transaction)."""
-        return self.versions.applied(self._trx())
+        with self._guard:
+            return self.versions.applied(self._trx())
 
     def insert(self, version: int, captured: dict[str, Any] | None = None) -> None:
         doc: dict[str, Any] = {"version": int(version), "inserted_at": now_naive()}
         if captured:
             doc[CAPTURED] = captured
-        self._trx().collection(self.versions.source).insert(doc)
+        with self._guard:
+            self._trx().collection(self.versions.source).insert(doc)
 
     def delete(self, version: int) -> None:
-        coll = self._trx().collection(self.versions.source)
-        for doc in self.versions.documents(self._trx()):
-            if _as_version(doc.get("version")) == version:
-                coll.delete(doc["_key"])
+        with self._guard:
+            coll = self._trx().collection(self.versions.source)
+            for doc in self.versions.documents(self._trx()):
+                if _as_version(doc.get("version")) == version:
+                    coll.delete(doc["_key"])
 
     def commit(self) -> None:
-        trx, self.trx = self._trx(), None
-        trx.commit_transaction()
+        self._trx()
+        self._end().commit_transaction()
 
     def abort(self) -> None:
-        trx, self.trx = self.trx, None
+        trx = self._end()
         if trx is not None:
             trx.abort_transaction()
 
