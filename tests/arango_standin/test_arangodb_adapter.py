@@ -18,7 +18,7 @@ from whimbrel.adapters.arangodb import ArangoAdapter, http_url
 from whimbrel.adapters.arangodb_versions import CAPTURED
 from whimbrel.adapters.base import Settings
 from whimbrel.dsl import arango as a
-from whimbrel.dsl.arango_reverse import reverse_all_arango
+from whimbrel.dsl.reverse import reverse_all
 from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import (
     ConfigError,
@@ -49,7 +49,7 @@ def migrate_up(adapter: ArangoAdapter, version: int, change: Callable[[], None])
     adapter.acquire_lock(None, SOURCE)
     committed = False
     try:
-        if version in adapter.applied_versions(SOURCE):
+        if version in adapter.applied_versions(None, SOURCE):
             return []
         done = adapter.run_commands(record(change), version)
         adapter.insert_version(version, SOURCE)
@@ -63,7 +63,7 @@ def migrate_down(adapter: ArangoAdapter, version: int, change: Callable[[], None
     adapter.load_captured(version, SOURCE)
     adapter.acquire_lock(None, SOURCE)
     try:
-        done = adapter.run_commands(reverse_all_arango(record(change)), version)
+        done = adapter.run_commands(reverse_all(record(change)), version)
         adapter.delete_version(version, SOURCE)
     except BaseException:
         adapter.release_lock(None, SOURCE, commit=False)
@@ -137,7 +137,7 @@ def test_alter_merges_into_the_rule_and_rollback_restores_it(
 
     migrate_down(adapter, 2, alter_users)
     assert arango_db.collection("users").properties()["schema"] == before
-    assert adapter.applied_versions(SOURCE) == [1]
+    assert adapter.applied_versions(None, SOURCE) == [1]
 
 
 def test_alter_without_captured_rule_cannot_be_rolled_back(adapter: ArangoAdapter) -> None:
@@ -149,7 +149,7 @@ def test_alter_without_captured_rule_cannot_be_rolled_back(adapter: ArangoAdapte
     adapter.run_commands(record(alter_users))  # no version row: nothing kept
     adapter.captured.clear()
     with pytest.raises(IrreversibleMigrationError, match="not recorded"):
-        adapter.run_commands(reverse_all_arango(record(alter_users)))
+        adapter.run_commands(reverse_all(record(alter_users)))
 
 
 def test_alter_of_a_missing_field_fails_before_changing_anything(
@@ -327,7 +327,7 @@ def test_a_database_migrated_by_arangoxecto_is_taken_over(
         arango_db.collection(SOURCE).insert(
             {"version": version, "inserted_at": "2024-01-01T12:00:00"}
         )
-    assert adapter.applied_versions(SOURCE) == [20240101120000, 20240202120000]
+    assert adapter.applied_versions(None, SOURCE) == [20240101120000, 20240202120000]
     assert migrate_up(adapter, 20240101120000, create_users) == []  # already applied: not re-run
     assert not adapter.table_exists("users")
     adapter.acquire_lock(None, SOURCE)
@@ -369,11 +369,13 @@ def test_concurrent_migrators_apply_a_version_exactly_once(arango_url: str, aran
     assert [d["version"] for d in arango_db.collection(SOURCE).all()] == [1]
 
 
-def test_version_writes_need_the_lock(adapter: ArangoAdapter) -> None:
-    from whimbrel.errors import UnsupportedFeatureError
-
-    with pytest.raises(UnsupportedFeatureError, match="acquire_lock"):
-        adapter.insert_version(1, SOURCE)
+def test_version_writes_without_the_lock_go_to_the_collection(adapter: ArangoAdapter) -> None:
+    # migration_lock = false: no exclusive transaction, the main connection writes.
+    adapter.ensure_versions(SOURCE)
+    adapter.insert_version(1, SOURCE)
+    assert adapter.applied_versions(None, SOURCE) == [1]
+    adapter.delete_version(1, SOURCE)
+    assert adapter.applied_versions(None, SOURCE) == []
 
 
 # --- URLs and connection --------------------------------------------------------------------
@@ -430,7 +432,7 @@ def test_resume_refuses_a_changed_earlier_operation(adapter: ArangoAdapter) -> N
     def edited() -> None:
         a.create(a.collection("a1", wait_for_sync=True))
 
-    with pytest.raises(MigrationFailedError, match="cannot resume: step 1 of version 6"):
+    with pytest.raises(MigrationFailedError, match="operation 1 ran as"):
         adapter.run_commands(record(edited), 6, adapter.journal(6, "up"))
 
 

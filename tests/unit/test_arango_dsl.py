@@ -36,7 +36,7 @@ from whimbrel.dsl.arango_objects import (
     RestoreSchema,
     View,
 )
-from whimbrel.dsl.arango_reverse import reverse_all_arango, reverse_arango
+from whimbrel.dsl.reverse import reverse_all
 from whimbrel.dsl.recorder import Recorder, recording
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError
 
@@ -270,23 +270,23 @@ def test_reversal_table() -> None:
     users = Collection("users")
     index = ArangoIndex("users", ("email",), name="users_email_index")
     alter = AlterCollection(users, (AddField(Field("nick", "string")),))
-    assert reverse_arango(CreateCollection(users)) == DropCollection(users)
-    assert reverse_arango(RenameCollection(users, "people")) == RenameCollection(
+    assert (CreateCollection(users)).reverse() == DropCollection(users)
+    assert (RenameCollection(users, "people")).reverse() == RenameCollection(
         Collection("people"), "users"
     )
-    assert reverse_arango(CreateArangoIndex(index)) == DropArangoIndex(index)
-    assert reverse_arango(DropArangoIndex(index)) == CreateArangoIndex(index)
-    assert reverse_arango(alter) == RestoreSchema(users, alter.capture_key, alter)
-    assert reverse_arango(RestoreSchema(users, alter.capture_key, alter)) == alter
-    assert reverse_arango(RenameView(View("a"), "b")) == RenameView(View("b"), "a")
-    assert reverse_arango(ExecuteAql("up", "down")) == ExecuteAql("down", "up")
-    assert reverse_arango(DropCollection(users)) is None
-    assert reverse_arango(DropView(View("v"))) is None
-    assert reverse_arango(DropAnalyzer(Analyzer("a"))) is None
-    assert reverse_arango(DropAnalyzer(Analyzer("a", "text"))) == CreateAnalyzer(
+    assert (CreateArangoIndex(index)).reverse() == DropArangoIndex(index)
+    assert (DropArangoIndex(index)).reverse() == CreateArangoIndex(index)
+    assert (alter).reverse() == RestoreSchema(users, alter.capture_key, alter)
+    assert (RestoreSchema(users, alter.capture_key, alter)).reverse() == alter
+    assert (RenameView(View("a"), "b")).reverse() == RenameView(View("b"), "a")
+    assert (ExecuteAql("up", "down")).reverse() == ExecuteAql("down", "up")
+    assert (DropCollection(users)).reverse() is None
+    assert (DropView(View("v"))).reverse() is None
+    assert (DropAnalyzer(Analyzer("a"))).reverse() is None
+    assert (DropAnalyzer(Analyzer("a", "text"))).reverse() == CreateAnalyzer(
         Analyzer("a", "text")
     )
-    assert reverse_arango(ExecuteAql("up")) is None
+    assert (ExecuteAql("up")).reverse() is None
 
 
 def test_capture_keys_differ_between_alters() -> None:
@@ -298,10 +298,10 @@ def test_capture_keys_differ_between_alters() -> None:
 def test_reverse_all_reverses_order_and_names_the_irreversible_command() -> None:
     users = Collection("users")
     cmds = [CreateCollection(users), CreateView(View("v", links={"users": {}}))]
-    assert reverse_all_arango(cmds) == [
+    assert reverse_all(cmds) == [
         DropView(View("v", links={"users": {}})),
         DropCollection(users),
     ]
     with pytest.raises(IrreversibleMigrationError) as err:
-        reverse_all_arango([CreateCollection(users), DropCollection(Collection("old"))])
+        reverse_all([CreateCollection(users), DropCollection(Collection("old"))])
     assert 'drop(collection("old"))' in str(err.value) and "up() and down()" in str(err.value)

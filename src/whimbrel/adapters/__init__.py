@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "sqlite": "whimbrel.adapters.sqlite:SQLiteAdapter",
     "mysql": "whimbrel.adapters.mysql:MySQLAdapter",
     "mariadb": "whimbrel.adapters.mysql:MySQLAdapter",
+    "arangodb": "whimbrel.adapters.arangodb:ArangoAdapter",
+    "arangodbs": "whimbrel.adapters.arangodb:ArangoAdapter",
 }
 
 

@@ -7,30 +7,43 @@ in ``connect()`` only.
 
 ArangoDB has no transactional DDL, so a failing migration leaves the
 operations before it applied (``Capabilities(transactional_ddl=False)``);
-the migrator journals and resumes as on MySQL. ``execute(op)`` is the one
-execution point for compiled operations (``whimbrel.dialects.arangodb``):
-plain ones are sent as they are; ``SchemaChange`` and ``DropIndexByName``
-are finished here with what the server holds.
+the migrator journals each operation in ``<source>_progress`` and resumes as
+on MySQL (``journal_path``). ``run_step(op)`` is the one execution point for
+compiled operations (``whimbrel.dialects.arangodb``), handed over by the
+migrator's executor: plain ones are sent as they are; ``SchemaChange`` and
+``DropIndexByName`` are finished here with what the server holds;
+``VersionWrite`` writes ``_migrations`` through the lock's transaction and
+commits it, so each migration's version is durable before the next begins
+(ArangoXEcto's per-migration lock). ``execute(aql)``/``query(aql)`` run AQL
+(``repo().execute``/``repo().query``); ``native()`` is the python-arango
+database (any other ``repo()`` attribute).
 
 Example::
 
     adapter = ArangoAdapter("arangodb://root:pw@127.0.0.1:8529/app")
     with adapter:
         for op in ArangoDialect().compile(command):
-            adapter.execute(op)
+            adapter.run_step(op, print)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from whimbrel.adapters.arangodb_versions import ProgressJournal, VersionsCollection, VersionsLock
-from whimbrel.adapters.base import Adapter, Capabilities, Settings
+from whimbrel.adapters.arangodb_versions import (
+    ProgressJournal,
+    VersionsCollection,
+    VersionsLock,
+    VersionWrite,
+    versions_schema,
+)
+from whimbrel.adapters.base import Adapter, Capabilities, Settings, import_driver
 from whimbrel.dialects.arangodb import (
     DEFAULT_MESSAGE,
+    DUPLICATE_NAME,
     DropIndexByName,
     Operation,
     RestoreSchemaOp,
@@ -80,6 +93,7 @@ class ArangoAdapter(Adapter):
         transactional_ddl=False, session_lock=False, schemas=False, concurrent_index=True
     )
     default_source: ClassVar[str] = "_migrations"
+    journal_path: ClassVar[str] = "whimbrel.adapters.arangodb_versions:ProgressJournal"
 
     def __init__(self, url: str, settings: Settings | None = None):
         super().__init__(url, settings)
@@ -102,12 +116,7 @@ class ArangoAdapter(Adapter):
         return client.db(self.db_name, username=self._user, password=self._password, verify=True)
 
     def connect(self) -> None:
-        try:
-            import arango  # noqa: F401
-        except ImportError as exc:
-            raise ConfigError(
-                "ArangoDB needs the python-arango driver: pip install 'whimbrel[arango]'"
-            ) from exc
+        import_driver("arango", "arango", self.url)  # python-arango's module is ``arango``
         from arango.exceptions import ArangoError
 
         try:
@@ -136,18 +145,27 @@ class ArangoAdapter(Adapter):
     # -- the execution point --------------------------------------------------------
 
     def execute(self, sql: str, params: Any = None) -> None:
-        """Run one compiled operation (``Operation``); plain AQL text runs as a query."""
-        if not isinstance(sql, Operation):
-            self.query(sql, params)
-            return
-        if isinstance(sql, SchemaChange):
-            self._schema_change(sql)
-        elif isinstance(sql, RestoreSchemaOp):
-            self._restore_schema(sql)
-        elif isinstance(sql, DropIndexByName):
-            self._drop_index(sql)
+        """Run AQL that returns nothing the migration needs (``repo().execute``)."""
+        self.query(sql, params)
+
+    def run_step(self, step: Any, emit: Callable[[Any], None] | None = None) -> None:
+        """Run one typed step: an HTTP ``Operation`` or a ``VersionWrite``."""
+        if isinstance(step, VersionWrite):
+            self._write_version(step)
+        elif isinstance(step, SchemaChange):
+            self._schema_change(step)
+        elif isinstance(step, RestoreSchemaOp):
+            self._restore_schema(step)
+        elif isinstance(step, DropIndexByName):
+            self._drop_index(step)
+        elif isinstance(step, Operation):
+            self._send(step)
         else:
-            self._send(sql)
+            super().run_step(step, emit or (lambda _: None))
+
+    def native(self) -> Any:
+        """The python-arango ``StandardDatabase`` (``repo().collection("users")`` ...)."""
+        return self.db
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run AQL with bind variables; each result row as a 1-tuple."""
@@ -184,10 +202,11 @@ class ArangoAdapter(Adapter):
         raise self._response_error(op, response)
 
     def _response_error(self, op: Operation, response: Any) -> DatabaseError:
+        command = f"{op.command}: " if op.command else ""
         return DatabaseError(
-            f"ArangoDB refused {op}: [HTTP {response.status_code}][ERR {response.error_code}] "
-            f"{response.error_message}",
-            statement=op.request_text(),
+            f"ArangoDB refused {command}{op.preview}: [HTTP {response.status_code}]"
+            f"[ERR {response.error_code}] {response.error_message}",
+            statement=op.preview,
         )
 
     def _error(self, what: str, exc: Any) -> DatabaseError:
@@ -214,10 +233,10 @@ class ArangoAdapter(Adapter):
         dialect, done = self.dialect(), list[str]()
         for command in commands:
             for op in dialect.compile(command):
-                if journal is not None and self._skip(journal, op, command):
+                if journal is not None and journal.already_ran(op.journal_key()):
                     continue
                 try:
-                    self.execute(op)
+                    self.run_step(op)
                 except DatabaseError as exc:
                     raise MigrationFailedError(
                         f"{describe(command)} failed: {exc}; completed before it: "
@@ -229,23 +248,12 @@ class ArangoAdapter(Adapter):
                     ) from exc
                 done.append(str(op))
                 if journal is not None:
-                    journal.record(op)
+                    journal.record(op.journal_key())
         return done
-
-    def _skip(self, journal: ProgressJournal, op: str, command: object) -> bool:
-        try:
-            ran = journal.already_ran(op)
-        except ValueError as exc:
-            raise MigrationFailedError(
-                f"{describe(command)}: cannot resume: {exc}", statement=str(op), rolled_back=False
-            ) from exc
-        if ran:
-            log.info("already ran in an earlier attempt, skipped: %s", op)
-        return ran
 
     def journal(self, version: int, direction: str, source: str | None = None) -> ProgressJournal:
         """The progress journal of ``version`` run in ``direction`` (opened, read)."""
-        return ProgressJournal(self.db, source or self.default_source, version, direction).open()
+        return ProgressJournal.open(self, None, source or self.default_source, version, direction)
 
     # -- operations finished at run time --------------------------------------------------
 
@@ -267,8 +275,11 @@ class ArangoAdapter(Adapter):
 
     def _restore_schema(self, op: RestoreSchemaOp) -> None:
         if op.capture_key not in self.captured:
+            # Kept with the version when the alter ran (``whimbrel_captured``).
+            self.captured |= self._captured_with_versions(op.capture_key)
+        if op.capture_key not in self.captured:
             raise IrreversibleMigrationError(
-                f"cannot {op.split('#', 1)[1].strip()}: the rule it had was not recorded when "
+                f"cannot {op.what}: the rule it had was not recorded when "
                 "the migration ran (another tool applied it, or it ran with --dry-run); "
                 "define up() and down() to restore it by hand"
             )
@@ -303,7 +314,7 @@ class ArangoAdapter(Adapter):
             raise self._response_error(op, response)
         return response.body
 
-    # -- versions and the lock (``whimbrel.adapters.arangodb_versions``) --------------------
+    # -- versions querier and the lock (``whimbrel.adapters.arangodb_versions``) --------
 
     def versions(self, source: str | None = None) -> VersionsCollection:
         return VersionsCollection(self.db, source or self.default_source)
@@ -311,30 +322,89 @@ class ArangoAdapter(Adapter):
     def ensure_versions(self, source: str | None = None) -> None:
         self.versions(source).ensure()
 
-    def applied_versions(self, source: str | None = None) -> list[int]:
+    def applied_versions(self, prefix: str | None, source: str) -> list[int]:
         """Applied versions; inside the lock, as the lock's transaction sees them."""
-        lock = self._locks.get(source or self.default_source)
-        return lock.applied() if lock is not None else self.versions(source).applied()
+        self._no_prefix(prefix)
+        lock = self._locks.get(source)
+        if lock is not None:
+            return lock.applied()
+        versions = self.versions(source)
+        return versions.applied() if versions.exists() else []
+
+    def versions_setup(self, prefix: str | None, source: str) -> list[Any]:
+        """Creating ``_migrations`` as ArangoXEcto does (system collection, its schema)."""
+        self._no_prefix(prefix)
+        if self.versions(source).exists():
+            return []
+        body = {"name": source, "type": 2, "schema": versions_schema(source)}
+        if source.startswith("_"):
+            body["isSystem"] = True
+        what = f'create the versions collection "{source}"'
+        return [Operation.of("POST", "/_api/collection", what, body, ignore=(DUPLICATE_NAME,))]
+
+    def version_record(
+        self, prefix: str | None, source: str, version: int, direction: str
+    ) -> VersionWrite:
+        self._no_prefix(prefix)
+        return VersionWrite.of(source, version, direction)
+
+    def _write_version(self, step: VersionWrite) -> None:
+        """Write the version through the lock's transaction and commit it (then re-take the
+        lock), so it is durable before the journal is cleared and the next migration runs."""
+        lock = self._locks.get(step.source)
+        if step.direction == "up":
+            self.insert_version(step.version, step.source)
+        else:
+            self.delete_version(step.version, step.source)
+        if lock is not None:
+            lock.commit()
+            self._locks.pop(step.source, None)
+            self.acquire_lock(None, step.source)
 
     def insert_version(self, version: int, source: str | None = None) -> None:
-        """Record ``version`` (with the schema rules captured while it ran) inside the lock."""
-        self._lock(source).insert(version, dict(self.captured))
+        """Record ``version`` (with the schema rules captured while it ran)."""
+        lock = self._locks.get(source or self.default_source)
+        if lock is not None:
+            lock.insert(version, dict(self.captured))
+        else:  # migration_lock = false: written directly
+            self.versions(source).insert(version, dict(self.captured))
         self.captured.clear()
 
     def delete_version(self, version: int, source: str | None = None) -> None:
-        self._lock(source).delete(version)
+        lock = self._locks.get(source or self.default_source)
+        if lock is not None:
+            lock.delete(version)
+        else:
+            self.versions(source).delete(version)
         self.captured.clear()
 
     def load_captured(self, version: int, source: str | None = None) -> None:
         """Before rolling ``version`` back: the rules its ``alter``s replaced."""
         self.captured = self.versions(source).captured(version)
 
-    def acquire_lock(self, prefix: str | None, source: str) -> None:
-        """Take the exclusive lock from a second connection, polling as ``Settings`` allow."""
+    def _captured_with_versions(self, key: str) -> dict[str, Any]:
+        for source, lock in self._locks.items():
+            docs = lock.documents()
+            break
+        else:
+            source = self.default_source
+            docs = self.versions(source).documents() if self.versions(source).exists() else []
+        for doc in docs:
+            rules = doc.get("whimbrel_captured") or {}
+            if key in rules:
+                return {key: rules[key]}
+        return {}
+
+    def _no_prefix(self, prefix: str | None) -> None:
         if prefix is not None:
             raise UnsupportedFeatureError(
-                f"ArangoDB has no schemas: prefix {prefix!r} cannot hold a versions collection"
+                f"ArangoDB has no schemas: prefix {prefix!r} cannot hold a versions collection; "
+                "use one database per tenant"
             )
+
+    def acquire_lock(self, prefix: str | None, source: str) -> None:
+        """Take the exclusive lock from a second connection, polling as ``Settings`` allow."""
+        self._no_prefix(prefix)
         self.ensure_versions(source)
         if self._lock_db is None:
             self._lock_db = self._open()
@@ -351,12 +421,3 @@ class ArangoAdapter(Adapter):
             lock.commit()
         else:
             lock.abort()
-
-    def _lock(self, source: str | None) -> VersionsLock:
-        lock = self._locks.get(source or self.default_source)
-        if lock is None:
-            raise UnsupportedFeatureError(
-                "ArangoDB version writes go through the migration lock's exclusive transaction: "
-                "take acquire_lock() first (an exclusive lock blocks every other writer)"
-            )
-        return lock

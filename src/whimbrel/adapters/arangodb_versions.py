@@ -35,10 +35,18 @@ Example::
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from whimbrel.dialects.steps import AdapterStep
 from whimbrel.dsl.arango_schema import NAIVE_DATETIME
+from whimbrel.errors import MigrationFailedError
+
+log = logging.getLogger("whimbrel")
 
 #: ArangoDB error numbers: duplicate name, lock timeout.
 DUPLICATE_NAME, LOCK_TIMEOUT = 1207, 18
@@ -65,12 +73,38 @@ def now_naive() -> str:
     return _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
 
+def version_document(version: int, captured: dict[str, Any] | None) -> dict[str, Any]:
+    """ArangoXEcto's document, plus the captured schema rules when there are any."""
+    doc: dict[str, Any] = {"version": int(version), "inserted_at": now_naive()}
+    if captured:
+        doc[CAPTURED] = captured
+    return doc
+
+
 def _as_version(value: Any) -> int | None:
     """ArangoXEcto may store versions as numbers or (cast) strings; ignore anything else."""
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class VersionWrite(AdapterStep):
+    """Record (up) or remove (down) a version in the versions collection, through the lock."""
+
+    source: str = "_migrations"
+    version: int = 0
+    direction: str = "up"
+    terminator: ClassVar[str] = ""
+
+    @classmethod
+    def of(cls, source: str, version: int, direction: str) -> VersionWrite:
+        if direction == "up":
+            line = f"POST /_api/document/{source}  # record version {version}"
+        else:
+            line = f"DELETE /_api/document/{source}/<key of {version}>  # forget version {version}"
+        return cls(line, source, int(version), direction)
 
 
 class VersionsCollection:
@@ -102,6 +136,16 @@ class VersionsCollection:
     def applied(self, executor: Any = None) -> list[int]:
         found = (_as_version(d.get("version")) for d in self.documents(executor))
         return sorted({v for v in found if v is not None})
+
+    def insert(self, version: int, captured: dict[str, Any] | None = None) -> None:
+        """Without the lock (``migration_lock = false``): write from the main connection."""
+        self.db.collection(self.source).insert(version_document(version, captured))
+
+    def delete(self, version: int) -> None:
+        coll = self.db.collection(self.source)
+        for doc in self.documents():
+            if _as_version(doc.get("version")) == version:
+                coll.delete(doc["_key"])
 
     def captured(self, version: int) -> dict[str, Any]:
         """The schema rules kept when ``version`` ran (for restoring them on rollback)."""
@@ -174,12 +218,13 @@ class VersionsLock:
         with self._guard:
             return self.versions.applied(self._trx())
 
-    def insert(self, version: int, captured: dict[str, Any] | None = None) -> None:
-        doc: dict[str, Any] = {"version": int(version), "inserted_at": now_naive()}
-        if captured:
-            doc[CAPTURED] = captured
+    def documents(self) -> list[dict[str, Any]]:
         with self._guard:
-            self._trx().collection(self.versions.source).insert(doc)
+            return self.versions.documents(self._trx())
+
+    def insert(self, version: int, captured: dict[str, Any] | None = None) -> None:
+        with self._guard:
+            self._trx().collection(self.versions.source).insert(version_document(version, captured))
 
     def delete(self, version: int) -> None:
         with self._guard:
@@ -206,76 +251,132 @@ class VersionsLock:
 class ProgressJournal:
     """Operations of a running migration, so a failed one resumes where it stopped.
 
-    ArangoDB has no transactional DDL: like MySQL (``whimbrel.migrator.journal``)
-    each completed operation is recorded, here as a document of
-    ``<source>_progress`` (``version, direction, step, hash, operation,
-    done_at``). A re-run skips the operations recorded with the same hash and
-    refuses when an earlier one changed; ``clear()`` runs once the version is
-    recorded. The hash covers the whole request (``request_text()``), body
+    ArangoDB has no transactional DDL: like MySQL (``whimbrel.migrator.journal``,
+    whose interface this shares: ``open``, ``already_ran``, ``record``,
+    ``finish``, ``tidy``) each completed operation is recorded, here as a
+    document of ``<source>_progress`` (``version, direction, step, hash,
+    operation, done_at``). A re-run skips the operations recorded with the same
+    hash and refuses when an earlier one changed; ``finish`` writes the version
+    (committed through the lock) and then clears the migration's documents. The
+    key hashed is the whole request (``Operation.request_text()``), body
     included, not only the readable line.
     """
 
     def __init__(self, db: Any, source: str, version: int, direction: str):
-        self.db, self.name = db, f"{source}_progress"
+        self.db, self.table = db, f"{source}{SUFFIX}"
         self.version, self.direction = int(version), direction
         self.done: list[dict[str, Any]] = []
         self.position = 0
 
-    def open(self) -> ProgressJournal:
+    @classmethod
+    def open(
+        cls, adapter: Any, prefix: str | None, source: str, version: int, direction: str
+    ) -> ProgressJournal:
+        """Create the collection if needed and read what an earlier attempt completed."""
         from arango.exceptions import CollectionCreateError
 
+        journal = cls(adapter.db, source, version, direction)
         try:
-            self.db.create_collection(self.name, system=self.name.startswith("_"))
+            journal.db.create_collection(journal.table, system=journal.table.startswith("_"))
         except CollectionCreateError as exc:
             if exc.error_code != DUPLICATE_NAME:
                 raise
-        query = "FOR m IN @@source FILTER m.version == @version RETURN m"
-        docs = self.db.aql.execute(query, bind_vars={"@source": self.name, "version": self.version})
-        mine = [d for d in docs if d.get("direction") == self.direction]
-        self.done = sorted(mine, key=lambda d: d["step"])
-        return self
+        docs = journal._mine(None)
+        other = [d for d in docs if d.get("direction") != direction]
+        for doc in other:  # running one direction makes the other's leftovers stale
+            journal.db.collection(journal.table).delete(doc["_key"])
+        journal.done = sorted((d for d in docs if d not in other), key=lambda d: d["step"])
+        if journal.done:
+            log.info(
+                "== %s (%s) failed part-way before: %d operation(s) ran; resuming after them",
+                version,
+                direction,
+                len(journal.done),
+            )
+        return journal
 
-    def already_ran(self, op: Any) -> bool:
-        """True (and moves on) when ``op`` is the next recorded step; refuses a changed file."""
+    def _mine(self, direction: str | None) -> list[dict[str, Any]]:
+        query = "FOR m IN @@source FILTER m.version == @version RETURN m"
+        docs = self.db.aql.execute(query, bind_vars={"@source": self.table, "version": self.version})
+        return [d for d in docs if direction is None or d.get("direction") == direction]
+
+    def already_ran(self, key: str) -> bool:
+        """True (and moves on) when ``key`` is the next recorded step; refuses a changed file."""
         if self.position >= len(self.done):
             return False
         recorded = self.done[self.position]
-        if recorded["hash"] != op_hash(op):
-            raise ValueError(
-                f"step {self.position + 1} of version {self.version} ran as "
-                f"{recorded['operation']!r} but the migration now has {str(op)!r}: restore the "
-                "file as it was, or undo what ran and delete the version's documents in "
-                f"{self.name}"
+        if recorded["hash"] != op_hash(key):
+            raise self._changed(
+                f"operation {self.position + 1} ran as\n    {recorded['operation']}\n  but is "
+                f"now\n    {key}"
             )
         self.position += 1
+        log.info("   skipping operation %d, completed by the earlier attempt: %s", self.position, key)
         return True
 
-    def record(self, op: Any) -> None:
+    def record(self, key: str) -> None:
         doc = {
             "version": self.version,
             "direction": self.direction,
             "step": self.position,
-            "hash": op_hash(op),
-            "operation": str(op),
+            "hash": op_hash(key),
+            "operation": key,
             "done_at": now_naive(),
         }
-        self.db.collection(self.name).insert(doc)
+        self.db.collection(self.table).insert(doc)
         self.done.append(doc)
         self.position += 1
 
+    def finish(self, bookkeeping: Callable[[], None]) -> None:
+        """Write the version (durable once the lock commits it), then clear the journal."""
+        if self.position < len(self.done):
+            missing = "\n    ".join(d["operation"] for d in self.done[self.position :])
+            raise self._changed(
+                f"it now has {self.position} operation(s), but these also ran before:\n    "
+                + missing
+            )
+        bookkeeping()
+        self.clear()
+
     def clear(self) -> None:
-        coll = self.db.collection(self.name)
-        for doc in self.db.aql.execute(
-            "FOR m IN @@source FILTER m.version == @version RETURN m",
-            bind_vars={"@source": self.name, "version": self.version},
-        ):
-            if doc.get("direction") == self.direction:
-                coll.delete(doc["_key"])
+        coll = self.db.collection(self.table)
+        for doc in self._mine(self.direction):
+            coll.delete(doc["_key"])
+
+    @property
+    def repair(self) -> str:
+        """The AQL that forgets this migration's progress."""
+        return (
+            f"FOR m IN {self.table} FILTER m.version == {self.version} AND "
+            f'm.direction == "{self.direction}" REMOVE m IN {self.table}'
+        )
+
+    def _changed(self, detail: str) -> MigrationFailedError:
+        ran = [d["operation"] for d in self.done]
+        listed = "".join(f"\n    {n}. {op}" for n, op in enumerate(ran, 1))
+        return MigrationFailedError(
+            f"migration {self.version} ({self.direction}) changed since an earlier attempt "
+            f"failed part-way: {detail}\n  These operations ran then and stay applied "
+            f"(ArangoDB has no transactional DDL):{listed}\n  Either restore the migration "
+            "up to the operation that failed, or undo the operations above by hand and forget "
+            f"the attempt with the AQL: {self.repair}; then run migrate again.",
+            version=self.version,
+            statements_run=ran,
+            rolled_back=False,
+        )
+
+    @staticmethod
+    def tidy(adapter: Any, prefix: str | None, source: str) -> None:
+        """Drop the journal collection when no migration is half-done."""
+        name = f"{source}{SUFFIX}"
+        db = adapter.db
+        if db is not None and db.has_collection(name) and db.collection(name).count() == 0:
+            db.delete_collection(name, system=name.startswith("_"))
 
 
-def op_hash(op: Any) -> str:
-    """SHA-256 of the full request (method, path, body) of a compiled operation."""
-    import hashlib
+SUFFIX = "_progress"
 
-    text = op.request_text() if hasattr(op, "request_text") else " ".join(str(op).split())
-    return hashlib.sha256(text.encode()).hexdigest()
+
+def op_hash(key: str) -> str:
+    """SHA-256 of the full request text of an operation (``Operation.journal_key()``)."""
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,10 +1,11 @@
 """The ArangoDB compiler: commands to typed HTTP operations, pure and driver-free.
 
-``ArangoDialect().compile(command)`` returns a list of ``Operation``s. An
-operation is a ``str`` whose text is the readable one-line form printed by
-``--dry-run`` and recorded in a progress journal, and which carries the
+``ArangoDialect().compile(command)`` returns a list of ``Operation``s: typed
+steps (``whimbrel.dialects.steps.AdapterStep``, like SQLite's ``CatalogStep``)
+holding a readable one-line ``preview`` printed by ``--dry-run`` and the
 request: ``method``, ``path`` (relative to ``/_db/<database>``), ``body``,
-``params``. Two kinds are finished at run time by the adapter, because they
+``params``. The executor hands each to ``ArangoAdapter.run_step``; the
+progress journal hashes ``request_text()``, the whole request. Two kinds are finished at run time by the adapter, because they
 need what the server holds at that moment (see ``whimbrel.dialects.steps``
 for the same idea on SQLite): ``SchemaChange`` reads the collection's rule,
 keeps it (so a rollback can restore it) and puts the merged rule;
@@ -17,7 +18,7 @@ Example::
     >>> [op] = ArangoDialect().compile(CreateCollection(Collection("posts")))
     >>> op.method, op.path, op.body
     ('POST', '/_api/collection', {'name': 'posts', 'type': 2})
-    >>> str(op)
+    >>> op.preview
     'POST /_api/collection  # create document collection "posts"'
 """
 
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from whimbrel.dialects.steps import AdapterStep
 from whimbrel.dsl.arango_objects import (
     AlterCollection,
     AlterView,
@@ -58,66 +61,86 @@ DEFAULT_MESSAGE = "the document does not match the schema of collection {name}"
 DUPLICATE_NAME, NOT_FOUND, DOCUMENT_NOT_FOUND = 1207, 1203, 1202
 
 
-class Operation(str):
-    """One HTTP request, whose text is its readable one-line form.
+@dataclass(frozen=True)
+class Operation(AdapterStep):
+    """One HTTP request; ``preview`` is its readable one-line form (what ``--dry-run`` prints).
 
     ``ignore`` lists error numbers that mean "already so" (``1207`` for
     ``create_if_not_exists``, ``1203`` for ``drop_if_exists``); ``skip_if``
-    is a path whose successful GET means the operation is not needed.
+    is a path whose successful GET means the operation is not needed;
+    ``command`` names the command it was compiled from, for error messages.
+    Build one with ``Operation.of``.
     """
 
-    method: str
-    path: str
-    body: Any
-    params: dict[str, str]
-    ignore: tuple[int, ...]
-    skip_if: str | None
+    method: str = "GET"
+    path: str = "/"
+    what: str = ""
+    body: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    ignore: tuple[int, ...] = ()
+    skip_if: str | None = None
+    command: str = ""
+    terminator: ClassVar[str] = ""
 
-    def __new__(
+    @classmethod
+    def of(
         cls,
         method: str,
         path: str,
         what: str,
         body: Any = None,
         params: dict[str, str] | None = None,
-        ignore: tuple[int, ...] = (),
-        skip_if: str | None = None,
-    ) -> Operation:
+        **extra: Any,
+    ) -> Any:
+        """The operation with its readable line: ``METHOD /path?query  # what``."""
         query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
-        op = super().__new__(cls, f"{method} {path}{query}  # {what}")
-        op.method, op.path, op.body = method, path, body
-        op.params, op.ignore, op.skip_if = dict(params or {}), ignore, skip_if
-        return op
+        line = f"{method} {path}{query}  # {what}"
+        return cls(line, method, path, what, body, dict(params or {}), **extra)
 
     def request_text(self) -> str:
-        """The full request with its JSON body, for ``--log-sql`` style logging."""
+        """The full request with its JSON body (what the progress journal hashes)."""
+        query = "&".join(f"{k}={v}" for k, v in sorted(self.params.items()))
         body = "" if self.body is None else " " + json.dumps(self.body, sort_keys=True)
-        return f"{self.method} {self.path}{body}"
+        return f"{self.method} {self.path}{'?' + query if query else ''}{body}"
+
+    def journal_key(self) -> str:
+        # Two alters of one collection can share a readable line but not a body.
+        return self.request_text()
 
 
+@dataclass(frozen=True)
 class SchemaChange(Operation):
     """Run time: GET the rule, capture it under ``capture_key``, PUT the merged rule."""
 
-    collection: str
-    changes: tuple[FieldChange, ...]
-    level: str | None
-    message: str | None
-    capture_key: str
+    collection: str = ""
+    changes: tuple[FieldChange, ...] = ()
+    level: str | None = None
+    message: str | None = None
+    capture_key: str = ""
+
+    def request_text(self) -> str:
+        # The body is computed at run time: the changes stand for it.
+        return f"{super().request_text()} {self.capture_key} {self.changes!r} {self.level}"
 
 
+@dataclass(frozen=True)
 class RestoreSchemaOp(Operation):
     """Run time: PUT back the rule captured under ``capture_key`` (null when there was none)."""
 
-    collection: str
-    capture_key: str
+    collection: str = ""
+    capture_key: str = ""
+
+    def request_text(self) -> str:
+        return f"{super().request_text()} restore {self.capture_key}"
 
 
+@dataclass(frozen=True)
 class DropIndexByName(Operation):
     """Run time: find the index by name in the collection's index list, then DELETE it."""
 
-    collection: str
-    index_name: str
-    if_exists: bool
+    collection: str = ""
+    index_name: str = ""
+    if_exists: bool = False
 
 
 def _seg(name: str) -> str:
@@ -169,7 +192,8 @@ class ArangoDialect:
                 f"ArangoDB cannot run {describe(command)}: it is not an ArangoDB command; "
                 "use the commands of whimbrel.dsl.arango in ArangoDB migrations"
             )
-        return handler(self, command)
+        # Each operation names its command, so a refusal says which command failed.
+        return [replace(op, command=describe(command)) for op in handler(self, command)]
 
     # -- collections: DOCS + "collections/" -----------------------------------------
 
@@ -183,7 +207,7 @@ class ArangoDialect:
         if c.fields:
             what += f" with a schema of {len(c.fields)} field(s): {_names(c.fields)}"
         ignore = (DUPLICATE_NAME,) if c.if_not_exists else ()
-        return [Operation("POST", "/_api/collection", what, body, ignore=ignore)]
+        return [Operation.of("POST", "/_api/collection", what, body, ignore=ignore)]
 
     @compiles(DropCollection)
     def _drop_collection(self, c: DropCollection) -> list[Operation]:
@@ -191,14 +215,14 @@ class ArangoDialect:
         params = {"isSystem": "true"} if c.collection.is_system else None
         ignore = (NOT_FOUND,) if c.if_exists else ()
         what = f'drop collection "{name}"'
-        return [Operation("DELETE", f"/_api/collection/{_seg(name)}", what, None, params, ignore)]
+        return [Operation.of("DELETE", f"/_api/collection/{_seg(name)}", what, None, params, ignore=ignore)]
 
     @compiles(RenameCollection)
     def _rename_collection(self, c: RenameCollection) -> list[Operation]:
         name = c.collection.name
         what = f'rename collection "{name}" to "{c.to}"'
         path = f"/_api/collection/{_seg(name)}/rename"
-        return [Operation("PUT", path, what, {"name": c.to})]
+        return [Operation.of("PUT", path, what, {"name": c.to})]
 
     @compiles(AlterCollection)
     def _alter_collection(self, c: AlterCollection) -> list[Operation]:
@@ -211,18 +235,20 @@ class ArangoDialect:
         what = f'merge {_change_list(c.changes)} into the schema of "{coll.name}"'
         if coll.level is not None:
             what += f", level {coll.level}"
-        op = SchemaChange("PUT", f"/_api/collection/{_seg(coll.name)}/properties", what)
-        op.collection, op.changes, op.capture_key = coll.name, c.changes, c.capture_key
-        op.level, op.message = coll.level, coll.message
-        return [op]
+        path = f"/_api/collection/{_seg(coll.name)}/properties"
+        return [
+            SchemaChange.of(
+                "PUT", path, what, collection=coll.name, changes=c.changes,
+                level=coll.level, message=coll.message, capture_key=c.capture_key,
+            )
+        ]  # fmt: skip
 
     @compiles(RestoreSchema)
     def _restore_schema(self, c: RestoreSchema) -> list[Operation]:
         name = c.collection.name
         what = f'restore the schema "{name}" had before {describe(c.undoes)}'
-        op = RestoreSchemaOp("PUT", f"/_api/collection/{_seg(name)}/properties", what)
-        op.collection, op.capture_key = name, c.capture_key
-        return [op]
+        path = f"/_api/collection/{_seg(name)}/properties"
+        return [RestoreSchemaOp.of("PUT", path, what, collection=name, capture_key=c.capture_key)]
 
     # -- indexes: DOCS + "indexes/" and one page per type -------------------------------
 
@@ -232,15 +258,19 @@ class ArangoDialect:
         what = f'create {i.type} index "{i.name}" on "{i.collection}" ({_field_list(i)})'
         ignore = (DUPLICATE_NAME,) if c.if_not_exists else ()
         params = {"collection": i.collection}
-        return [Operation("POST", "/_api/index", what, _index_body(i), params, ignore)]
+        return [Operation.of("POST", "/_api/index", what, _index_body(i), params, ignore=ignore)]
 
     @compiles(DropArangoIndex)
     def _drop_index(self, c: DropArangoIndex) -> list[Operation]:
         i = c.index
         what = f'drop index "{i.name}" of "{i.collection}"'
-        op = DropIndexByName("DELETE", f"/_api/index/{_seg(i.collection)}/<id of {i.name}>", what)
-        op.collection, op.index_name, op.if_exists = i.collection, i.name, c.if_exists
-        return [op]
+        path = f"/_api/index/{_seg(i.collection)}/<id of {i.name}>"
+        return [
+            DropIndexByName.of(
+                "DELETE", path, what, collection=i.collection, index_name=i.name,
+                if_exists=c.if_exists,
+            )
+        ]  # fmt: skip
 
     # -- views: DOCS + "views/arangosearch-views/" and "views/search-alias-views/" -------
 
@@ -250,26 +280,26 @@ class ArangoDialect:
         body = {"name": v.name, "type": v.type, **_view_properties(v)}
         ignore = (DUPLICATE_NAME,) if c.if_not_exists else ()
         what = f'create {v.type} view "{v.name}"{_view_targets(v)}'
-        return [Operation("POST", "/_api/view", what, body, ignore=ignore)]
+        return [Operation.of("POST", "/_api/view", what, body, ignore=ignore)]
 
     @compiles(AlterView)
     def _alter_view(self, c: AlterView) -> list[Operation]:
         v = c.view
         what = f'update the properties of view "{v.name}"{_view_targets(v)}'
         path = f"/_api/view/{_seg(v.name)}/properties"
-        return [Operation("PATCH", path, what, _view_properties(v))]
+        return [Operation.of("PATCH", path, what, _view_properties(v))]
 
     @compiles(DropView)
     def _drop_view(self, c: DropView) -> list[Operation]:
         ignore = (NOT_FOUND,) if c.if_exists else ()
         what = f'drop view "{c.view.name}"'
-        return [Operation("DELETE", f"/_api/view/{_seg(c.view.name)}", what, ignore=ignore)]
+        return [Operation.of("DELETE", f"/_api/view/{_seg(c.view.name)}", what, ignore=ignore)]
 
     @compiles(RenameView)
     def _rename_view(self, c: RenameView) -> list[Operation]:
         what = f'rename view "{c.view.name}" to "{c.to}"'
         path = f"/_api/view/{_seg(c.view.name)}/rename"
-        return [Operation("PUT", path, what, {"name": c.to})]
+        return [Operation.of("PUT", path, what, {"name": c.to})]
 
     # -- analyzers: DOCS + "analyzers/" ---------------------------------------------------
 
@@ -284,7 +314,7 @@ class ArangoDialect:
         }
         skip = f"/_api/analyzer/{_seg(a.name)}" if c.if_not_exists else None
         what = f'create {a.type} analyzer "{a.name}"'
-        return [Operation("POST", "/_api/analyzer", what, body, skip_if=skip)]
+        return [Operation.of("POST", "/_api/analyzer", what, body, skip_if=skip)]
 
     @compiles(DropAnalyzer)
     def _drop_analyzer(self, c: DropAnalyzer) -> list[Operation]:
@@ -292,7 +322,7 @@ class ArangoDialect:
         params = {"force": "true"} if c.force else None
         what = f'drop analyzer "{c.analyzer.name}"'
         path = f"/_api/analyzer/{_seg(c.analyzer.name)}"
-        return [Operation("DELETE", path, what, None, params, ignore)]
+        return [Operation.of("DELETE", path, what, None, params, ignore=ignore)]
 
     # -- AQL: DOCS + "queries/aql-queries/#create-a-cursor" -----------------------------
 
@@ -301,7 +331,7 @@ class ArangoDialect:
         body: dict[str, Any] = {"query": c.up}
         if c.bind_vars:
             body["bindVars"] = c.bind_vars
-        return [Operation("POST", "/_api/cursor", f"run AQL: {' '.join(c.up.split())}", body)]
+        return [Operation.of("POST", "/_api/cursor", f"run AQL: {' '.join(c.up.split())}", body)]
 
 
 def _collect(cls: type) -> dict[type, Compiler]:

@@ -1,20 +1,30 @@
 """ArangoDB objects and commands, as immutable data (ArangoXEcto's migration surface).
 
 The constructors in ``whimbrel.dsl.arango`` build these; the compiler in
-``whimbrel.dialects.arangodb`` turns each command into HTTP operations and
-``reverse_arango`` inverts it for ``change()`` rollbacks.
+``whimbrel.dialects.arangodb`` turns each command into HTTP operations. The
+commands are ``Command`` subclasses, so the generic reversal
+(``whimbrel.dsl.reverse.reverse_all``) undoes a ``change()`` with their
+``reverse()``: creates are undone by drops, renames invert, ``execute(up,
+down)`` swaps, and an ``alter`` of a collection's schema is undone by
+``RestoreSchema``, which puts back the rule read from the server just before
+the change (captured at run time, see ``whimbrel.dialects.arangodb``). Drops
+are reversible only when the dropped object's definition is given.
 
 Example::
 
-    >>> describe(CreateCollection(Collection("posts")))
+    >>> CreateCollection(Collection("posts")).describe()
     'create(collection("posts"))'
+    >>> CreateCollection(Collection("posts")).reverse().describe()
+    'drop(collection("posts"))'
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from whimbrel.dsl.commands import Command
 
 # --- objects -------------------------------------------------------------------------
 
@@ -130,16 +140,28 @@ FieldChange = AddField | ModifyField | RemoveField | RenameField
 
 # --- commands -----------------------------------------------------------------------
 
+_GONE = "ArangoDB cannot bring back what it removes unless the definition is given"
+
+
+def _verb(base: str, flag: bool, suffix: str) -> str:
+    return f"{base}_{suffix}" if flag else base
+
 
 @dataclass(frozen=True)
-class CreateCollection:
+class CreateCollection(Command):
     collection: Collection
     fields: tuple[Field, ...] = ()
     if_not_exists: bool = False
 
+    def describe(self) -> str:
+        return f'{_verb("create", self.if_not_exists, "if_not_exists")}(collection("{self.collection.name}"))'
+
+    def reverse(self) -> Command:
+        return DropCollection(self.collection, if_exists=self.if_not_exists)
+
 
 @dataclass(frozen=True)
-class AlterCollection:
+class AlterCollection(Command):
     """Merge field changes (and level/message) into the collection's schema rule."""
 
     collection: Collection
@@ -151,85 +173,179 @@ class AlterCollection:
         digest = hashlib.sha1(repr((self.collection, self.changes)).encode()).hexdigest()
         return f"schema:{self.collection.name}:{digest[:12]}"
 
+    def describe(self) -> str:
+        return f'alter(collection("{self.collection.name}"))'
+
+    def reverse(self) -> Command:
+        return RestoreSchema(self.collection, self.capture_key, self)
+
 
 @dataclass(frozen=True)
-class RestoreSchema:
+class RestoreSchema(Command):
     """Put back the schema captured before an ``alter`` (its rollback)."""
 
     collection: Collection
     capture_key: str
     undoes: AlterCollection
 
+    def describe(self) -> str:
+        return f'restore the schema of collection("{self.collection.name}")'
+
+    def reverse(self) -> Command:
+        return self.undoes
+
 
 @dataclass(frozen=True)
-class DropCollection:
+class DropCollection(Command):
     collection: Collection
     if_exists: bool = False
 
+    def describe(self) -> str:
+        return f'{_verb("drop", self.if_exists, "if_exists")}(collection("{self.collection.name}"))'
+
+    def irreversible_reason(self) -> str:
+        return "ArangoDB cannot bring back a dropped collection and its documents"
+
 
 @dataclass(frozen=True)
-class RenameCollection:
+class RenameCollection(Command):
     collection: Collection
     to: str
 
+    def describe(self) -> str:
+        return f'rename(collection("{self.collection.name}"), to="{self.to}")'
+
+    def reverse(self) -> Command:
+        return RenameCollection(replace(self.collection, name=self.to), self.collection.name)
+
 
 @dataclass(frozen=True)
-class CreateArangoIndex:
+class CreateArangoIndex(Command):
     index: ArangoIndex
     if_not_exists: bool = False
 
+    def describe(self) -> str:
+        i, verb = self.index, _verb("create", self.if_not_exists, "if_not_exists")
+        return f'{verb}(index("{i.collection}", name="{i.name}"))'
+
+    def reverse(self) -> Command:
+        return DropArangoIndex(self.index, if_exists=self.if_not_exists)
+
 
 @dataclass(frozen=True)
-class DropArangoIndex:
+class DropArangoIndex(Command):
     index: ArangoIndex
     if_exists: bool = False
 
+    def describe(self) -> str:
+        i, verb = self.index, _verb("drop", self.if_exists, "if_exists")
+        return f'{verb}(index("{i.collection}", name="{i.name}"))'
+
+    def reverse(self) -> Command | None:
+        # IF EXISTS may have dropped nothing, so recreating could add an index that never was.
+        return None if self.if_exists else CreateArangoIndex(self.index)
+
 
 @dataclass(frozen=True)
-class CreateView:
+class CreateView(Command):
     view: View
     if_not_exists: bool = False
 
+    def describe(self) -> str:
+        return f'{_verb("create", self.if_not_exists, "if_not_exists")}(view("{self.view.name}"))'
+
+    def reverse(self) -> Command:
+        return DropView(self.view, if_exists=self.if_not_exists)
+
 
 @dataclass(frozen=True)
-class AlterView:
+class AlterView(Command):
     """Update a View's properties (links, indexes, options) in place (PATCH)."""
 
     view: View
 
+    def describe(self) -> str:
+        return f'alter(view("{self.view.name}"))'
+
+    def irreversible_reason(self) -> str:
+        return "the View's previous properties are not known"
+
 
 @dataclass(frozen=True)
-class DropView:
+class DropView(Command):
     view: View
     if_exists: bool = False
 
+    def describe(self) -> str:
+        return f'{_verb("drop", self.if_exists, "if_exists")}(view("{self.view.name}"))'
+
+    def reverse(self) -> Command | None:
+        known = self.view.links is not None or self.view.indexes is not None
+        return CreateView(self.view) if known and not self.if_exists else None
+
+    def reversal_hint(self) -> str:
+        return "" if self.if_exists else "give view() its links= or indexes= as created"
+
 
 @dataclass(frozen=True)
-class RenameView:
+class RenameView(Command):
     view: View
     to: str
 
+    def describe(self) -> str:
+        return f'rename(view("{self.view.name}"), to="{self.to}")'
+
+    def reverse(self) -> Command:
+        return RenameView(replace(self.view, name=self.to), self.view.name)
+
 
 @dataclass(frozen=True)
-class CreateAnalyzer:
+class CreateAnalyzer(Command):
     analyzer: Analyzer
     if_not_exists: bool = False
 
+    def describe(self) -> str:
+        verb = _verb("create", self.if_not_exists, "if_not_exists")
+        return f'{verb}(analyzer("{self.analyzer.name}"))'
+
+    def reverse(self) -> Command:
+        return DropAnalyzer(self.analyzer, if_exists=self.if_not_exists)
+
 
 @dataclass(frozen=True)
-class DropAnalyzer:
+class DropAnalyzer(Command):
     analyzer: Analyzer
     if_exists: bool = False
     force: bool = False
 
+    def describe(self) -> str:
+        return f'{_verb("drop", self.if_exists, "if_exists")}(analyzer("{self.analyzer.name}"))'
+
+    def reverse(self) -> Command | None:
+        a = self.analyzer
+        return CreateAnalyzer(a) if a.type and not self.if_exists else None
+
+    def reversal_hint(self) -> str:
+        return "" if self.if_exists else 'give analyzer() its type, e.g. analyzer("a", "text")'
+
 
 @dataclass(frozen=True)
-class ExecuteAql:
+class ExecuteAql(Command):
     """An AQL query (``down`` makes it reversible); ``bind_vars`` are passed as given."""
 
     up: str
     down: str | None = None
     bind_vars: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        flat = " ".join(self.up.split())
+        return f"execute({(flat if len(flat) <= 60 else flat[:57] + '...')!r})"
+
+    def reverse(self) -> Command | None:
+        return None if self.down is None else ExecuteAql(self.down, self.up, self.bind_vars)
+
+    def reversal_hint(self) -> str:
+        return "give execute() the AQL that undoes it: execute(up_aql, down_aql)"
 
 
 ArangoCommand = (
@@ -250,42 +366,6 @@ ArangoCommand = (
 )
 
 
-def _verb(base: str, flag: bool, suffix: str) -> str:
-    return f"{base}_{suffix}" if flag else base
-
-
 def describe(command: object) -> str:
-    """A short name for an ArangoDB command, for messages and dry-run headers."""
-    match command:
-        case CreateCollection(collection=c, if_not_exists=ine):
-            return f'{_verb("create", ine, "if_not_exists")}(collection("{c.name}"))'
-        case AlterCollection(collection=c):
-            return f'alter(collection("{c.name}"))'
-        case RestoreSchema(collection=c):
-            return f'restore the schema of collection("{c.name}")'
-        case DropCollection(collection=c, if_exists=ie):
-            return f'{_verb("drop", ie, "if_exists")}(collection("{c.name}"))'
-        case RenameCollection(collection=c, to=to):
-            return f'rename(collection("{c.name}"), to="{to}")'
-        case CreateArangoIndex(index=i, if_not_exists=ine):
-            return (
-                f'{_verb("create", ine, "if_not_exists")}(index("{i.collection}", name="{i.name}"))'
-            )
-        case DropArangoIndex(index=i, if_exists=ie):
-            return f'{_verb("drop", ie, "if_exists")}(index("{i.collection}", name="{i.name}"))'
-        case CreateView(view=v, if_not_exists=ine):
-            return f'{_verb("create", ine, "if_not_exists")}(view("{v.name}"))'
-        case AlterView(view=v):
-            return f'alter(view("{v.name}"))'
-        case DropView(view=v, if_exists=ie):
-            return f'{_verb("drop", ie, "if_exists")}(view("{v.name}"))'
-        case RenameView(view=v, to=to):
-            return f'rename(view("{v.name}"), to="{to}")'
-        case CreateAnalyzer(analyzer=a, if_not_exists=ine):
-            return f'{_verb("create", ine, "if_not_exists")}(analyzer("{a.name}"))'
-        case DropAnalyzer(analyzer=a, if_exists=ie):
-            return f'{_verb("drop", ie, "if_exists")}(analyzer("{a.name}"))'
-        case ExecuteAql(up=up):
-            flat = " ".join(up.split())
-            return f"execute({(flat if len(flat) <= 60 else flat[:57] + '...')!r})"
-    return type(command).__name__
+    """A short name for a command, for messages and dry-run headers."""
+    return command.describe() if isinstance(command, Command) else type(command).__name__
