@@ -243,14 +243,13 @@ def _build(
 
 def _default_source(url: str) -> str:
     """``schema_migrations`` (Ecto's), or ``_migrations`` on ArangoDB (ArangoXEcto's)."""
-    from whimbrel.adapters import REGISTRY
-    from whimbrel.url import scheme
+    from whimbrel.adapters import is_arangodb
 
     try:
-        target = REGISTRY.get(scheme(url), "")
-    except Exception:  # a malformed URL is reported when it connects, with the fix
+        arango = is_arangodb(url)
+    except ConfigError:  # a malformed URL is reported when it connects, with the fix
         return "schema_migrations"
-    return "_migrations" if target.endswith(":ArangoAdapter") else "schema_migrations"
+    return "_migrations" if arango else "schema_migrations"
 
 
 def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:

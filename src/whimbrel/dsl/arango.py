@@ -15,7 +15,16 @@ views, analyzers and AQL. Import it in an ArangoDB migration::
 
 Commands are recorded as data (``whimbrel.dsl.arango_objects``); nothing
 touches the server while these functions run. Bad input is refused here,
-naming the command and the fix.
+naming the command and the fix. ``repo()``, ``flush()`` and ``direction()``
+are the generic ones: on ArangoDB ``repo().execute(aql, bind_vars)`` and
+``repo().query(aql, bind_vars)`` run AQL in order with the commands, and any
+other attribute is the python-arango database's
+(``repo().collection("users").insert({...})``).
+
+Why a module of its own rather than ``whimbrel.migration``: ``index``,
+``add``, ``execute`` and ``timestamps`` take different arguments on the two
+(a collection's JSON-schema field is not a SQL column), so one namespace
+would need each function to guess which database it is for.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from whimbrel.dsl import recorder as _rec
+from whimbrel.dsl.api import direction, flush, repo
 from whimbrel.dsl.arango_fields import (
     OPEN_BLOCK,
     FieldBlock,
@@ -413,13 +423,16 @@ __all__ = [
     "collection",
     "create",
     "create_if_not_exists",
+    "direction",
     "drop",
     "drop_if_exists",
     "execute",
+    "flush",
     "index",
     "modify",
     "remove",
     "rename",
+    "repo",
     "timestamps",
     "view",
 ]
