@@ -389,9 +389,8 @@ def gen_migration(
     NAME says what the template fills in: add_summary_to_posts adds the
     column summary to posts.
     """
-    from whimbrel.generators import generate_migration
-
     from whimbrel.adapters import is_arangodb
+    from whimbrel.generators import generate_migration
 
     config = _gen_config(ctx, config_path, database_url)
     arango = is_arangodb(config.database_url)

@@ -18,8 +18,8 @@ from whimbrel.adapters.arangodb import ArangoAdapter, http_url
 from whimbrel.adapters.arangodb_versions import CAPTURED
 from whimbrel.adapters.base import Settings
 from whimbrel.dsl import arango as a
-from whimbrel.dsl.reverse import reverse_all
 from whimbrel.dsl.recorder import Recorder, recording
+from whimbrel.dsl.reverse import reverse_all
 from whimbrel.errors import (
     ConfigError,
     DatabaseConnectionError,

@@ -144,7 +144,7 @@ def test_dry_run_prints_one_line_per_operation_and_changes_nothing(
     lines = done.stdout.splitlines()
     assert 'POST /_api/collection  # create the versions collection "_migrations"' in lines
     assert any(
-        line.startswith("POST /_api/collection  # create document collection \"users\"")
+        line.startswith('POST /_api/collection  # create document collection "users"')
         for line in lines
     )
     assert (
@@ -163,7 +163,9 @@ def test_takes_over_a_database_migrated_by_arangoxecto(
     from whimbrel.adapters.arangodb_versions import versions_schema
 
     arango_db.create_collection("_migrations", system=True, schema=versions_schema("_migrations"))
-    arango_db.collection("_migrations").insert({"version": V1, "inserted_at": "2024-01-01T12:00:00"})
+    arango_db.collection("_migrations").insert(
+        {"version": V1, "inserted_at": "2024-01-01T12:00:00"}
+    )
     arango_db.create_collection("users")
     write(tmp_path, V1, "create_users", CREATE_USERS)  # would fail with 1207 if it ran again
     write(tmp_path, V2, "create_posts", 'def change():\n    create(collection("posts"))\n')
@@ -218,7 +220,7 @@ def test_failure_lists_completed_operations_and_a_rerun_resumes(
     assert "execute('FOR d IN no_such_collection RETURN d')" in message  # the command
     assert "1203" in message  # ArangoDB's own error number
     assert '1. POST /_api/collection  # create document collection "posts"' in message
-    assert '2. POST /_api/index?collection=posts  # create persistent index' in message
+    assert "2. POST /_api/index?collection=posts  # create persistent index" in message
     assert "tags" not in user_collections(arango_db)  # nothing after the failure ran
     assert [d["version"] for d in versions(arango_db)] == [V1]
 
@@ -320,7 +322,9 @@ def test_a_failed_migration_raises_with_the_operations_that_ran(
     with whimbrel.Migrator(config, out=lambda _: None) as m:
         with pytest.raises(MigrationFailedError) as failed:
             m.up()
-    assert failed.value.statements_run == ['POST /_api/collection  # create document collection "a"']
+    assert failed.value.statements_run == [
+        'POST /_api/collection  # create document collection "a"'
+    ]
     assert failed.value.rolled_back is False
 
 
@@ -330,9 +334,13 @@ def test_gen_migration_writes_arangodb_migrations(tmp_path: Path, arango_url: st
     path = Path(done.stdout.splitlines()[0])
     source = path.read_text()
     assert source.startswith("from whimbrel.dsl.arango import") and 'collection("posts")' in source
-    index = cli(tmp_path, arango_url, "gen", "migration", "add_title_index_to_posts", "-t", "add_index")
+    index = cli(
+        tmp_path, arango_url, "gen", "migration", "add_title_index_to_posts", "-t", "add_index"
+    )
     assert index.returncode == 0, index.stderr
-    sql_only = cli(tmp_path, arango_url, "gen", "migration", "add_trigger_to_posts", "-t", "add_trigger")
+    sql_only = cli(
+        tmp_path, arango_url, "gen", "migration", "add_trigger_to_posts", "-t", "add_trigger"
+    )
     assert sql_only.returncode == 2 and "ArangoDB" in error(sql_only)
     migrate = cli(tmp_path, arango_url, "migrate")  # what gen writes runs as it is
     assert migrate.returncode == 0, migrate.stderr

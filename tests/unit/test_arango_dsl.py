@@ -36,8 +36,8 @@ from whimbrel.dsl.arango_objects import (
     RestoreSchema,
     View,
 )
-from whimbrel.dsl.reverse import reverse_all
 from whimbrel.dsl.recorder import Recorder, recording
+from whimbrel.dsl.reverse import reverse_all
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError
 
 
@@ -283,9 +283,7 @@ def test_reversal_table() -> None:
     assert (DropCollection(users)).reverse() is None
     assert (DropView(View("v"))).reverse() is None
     assert (DropAnalyzer(Analyzer("a"))).reverse() is None
-    assert (DropAnalyzer(Analyzer("a", "text"))).reverse() == CreateAnalyzer(
-        Analyzer("a", "text")
-    )
+    assert (DropAnalyzer(Analyzer("a", "text"))).reverse() == CreateAnalyzer(Analyzer("a", "text"))
     assert (ExecuteAql("up")).reverse() is None
 
 

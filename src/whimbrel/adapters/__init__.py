@@ -56,4 +56,12 @@ def adapter_for(url: str, settings: Settings | None = None) -> Adapter:
     return adapter_class(url)(url, settings)
 
 
-__all__ = ["Adapter", "Capabilities", "Settings", "REGISTRY", "adapter_class", "adapter_for", "is_arangodb"]
+__all__ = [
+    "Adapter",
+    "Capabilities",
+    "Settings",
+    "REGISTRY",
+    "adapter_class",
+    "adapter_for",
+    "is_arangodb",
+]

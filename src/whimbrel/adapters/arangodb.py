@@ -44,6 +44,7 @@ from whimbrel.adapters.base import Adapter, Capabilities, Settings, import_drive
 from whimbrel.dialects.arangodb import (
     DEFAULT_MESSAGE,
     DUPLICATE_NAME,
+    ArangoDialect,
     DropIndexByName,
     Operation,
     RestoreSchemaOp,
@@ -51,6 +52,7 @@ from whimbrel.dialects.arangodb import (
 )
 from whimbrel.dsl.arango_objects import describe
 from whimbrel.dsl.arango_schema import SchemaMergeError, apply_changes
+from whimbrel.dsl.commands import Command
 from whimbrel.errors import (
     ConfigError,
     DatabaseConnectionError,
@@ -103,6 +105,8 @@ class ArangoAdapter(Adapter):
         #: Schema rules read before ``alter``s, by capture key (see ``SchemaChange``).
         self.captured: dict[str, Any] = {}
         self._locks: dict[str, VersionsLock] = {}
+        #: The versions collection last used (where captured schema rules are looked up).
+        self.source = self.default_source
         self._clients: list[Any] = []
 
     # -- connection ---------------------------------------------------------------
@@ -218,7 +222,7 @@ class ArangoAdapter(Adapter):
 
     def run_commands(
         self,
-        commands: Sequence[object],
+        commands: Sequence[Command],
         version: int | None = None,
         journal: ProgressJournal | None = None,
     ) -> list[str]:
@@ -230,7 +234,7 @@ class ArangoAdapter(Adapter):
         a ``journal``, operations that a failed earlier run completed are
         skipped and each new one is recorded, so a re-run resumes.
         """
-        dialect, done = self.dialect(), list[str]()
+        dialect, done = ArangoDialect(), list[str]()
         for command in commands:
             for op in dialect.compile(command):
                 if journal is not None and journal.already_ran(op.journal_key()):
@@ -325,6 +329,7 @@ class ArangoAdapter(Adapter):
     def applied_versions(self, prefix: str | None, source: str) -> list[int]:
         """Applied versions; inside the lock, as the lock's transaction sees them."""
         self._no_prefix(prefix)
+        self.source = source
         lock = self._locks.get(source)
         if lock is not None:
             return lock.applied()
@@ -383,12 +388,12 @@ class ArangoAdapter(Adapter):
         self.captured = self.versions(source).captured(version)
 
     def _captured_with_versions(self, key: str) -> dict[str, Any]:
-        for source, lock in self._locks.items():
+        lock = self._locks.get(self.source)
+        if lock is not None:
             docs = lock.documents()
-            break
         else:
-            source = self.default_source
-            docs = self.versions(source).documents() if self.versions(source).exists() else []
+            versions = self.versions(self.source)
+            docs = versions.documents() if versions.exists() else []
         for doc in docs:
             rules = doc.get("whimbrel_captured") or {}
             if key in rules:
@@ -405,6 +410,7 @@ class ArangoAdapter(Adapter):
     def acquire_lock(self, prefix: str | None, source: str) -> None:
         """Take the exclusive lock from a second connection, polling as ``Settings`` allow."""
         self._no_prefix(prefix)
+        self.source = source
         self.ensure_versions(source)
         if self._lock_db is None:
             self._lock_db = self._open()

@@ -297,7 +297,9 @@ class ProgressJournal:
 
     def _mine(self, direction: str | None) -> list[dict[str, Any]]:
         query = "FOR m IN @@source FILTER m.version == @version RETURN m"
-        docs = self.db.aql.execute(query, bind_vars={"@source": self.table, "version": self.version})
+        docs = self.db.aql.execute(
+            query, bind_vars={"@source": self.table, "version": self.version}
+        )
         return [d for d in docs if direction is None or d.get("direction") == direction]
 
     def already_ran(self, key: str) -> bool:
@@ -311,7 +313,9 @@ class ProgressJournal:
                 f"now\n    {key}"
             )
         self.position += 1
-        log.info("   skipping operation %d, completed by the earlier attempt: %s", self.position, key)
+        log.info(
+            "   skipping operation %d, completed by the earlier attempt: %s", self.position, key
+        )
         return True
 
     def record(self, key: str) -> None:

@@ -130,7 +130,7 @@ class Adapter(ABC):
         return getattr(importlib.import_module(module), cls)(prefix)  # type: ignore[no-any-return]
 
     def journal_class(self) -> Any:
-        """The progress journal class (``open``, ``already_ran``, ``record``, ``finish``, ``tidy``)."""
+        """The progress journal class (``open``, ``already_ran``, ``record``, ``finish``...)."""
         module, cls = self.journal_path.split(":")
         return getattr(importlib.import_module(module), cls)
 

@@ -5,8 +5,9 @@ steps (``whimbrel.dialects.steps.AdapterStep``, like SQLite's ``CatalogStep``)
 holding a readable one-line ``preview`` printed by ``--dry-run`` and the
 request: ``method``, ``path`` (relative to ``/_db/<database>``), ``body``,
 ``params``. The executor hands each to ``ArangoAdapter.run_step``; the
-progress journal hashes ``request_text()``, the whole request. Two kinds are finished at run time by the adapter, because they
-need what the server holds at that moment (see ``whimbrel.dialects.steps``
+progress journal hashes ``request_text()``, the whole request. Two kinds
+are finished at run time by the adapter, because they need what the server
+holds at that moment (see ``whimbrel.dialects.steps``
 for the same idea on SQLite): ``SchemaChange`` reads the collection's rule,
 keeps it (so a rollback can restore it) and puts the merged rule;
 ``DropIndexByName`` looks the index id up by name. Every endpoint is
@@ -215,7 +216,11 @@ class ArangoDialect:
         params = {"isSystem": "true"} if c.collection.is_system else None
         ignore = (NOT_FOUND,) if c.if_exists else ()
         what = f'drop collection "{name}"'
-        return [Operation.of("DELETE", f"/_api/collection/{_seg(name)}", what, None, params, ignore=ignore)]
+        return [
+            Operation.of(
+                "DELETE", f"/_api/collection/{_seg(name)}", what, None, params, ignore=ignore
+            )
+        ]
 
     @compiles(RenameCollection)
     def _rename_collection(self, c: RenameCollection) -> list[Operation]:

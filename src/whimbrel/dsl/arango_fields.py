@@ -40,6 +40,7 @@ from whimbrel.dsl.arango_schema import (
     field_schema,
     json_type,
 )
+from whimbrel.dsl.commands import Command
 from whimbrel.errors import MigrationDefinitionError
 
 
@@ -72,7 +73,7 @@ class FieldBlock:
         changes = tuple(self.frames[0])
         if isinstance(self.command, CreateCollection):
             fields = tuple(ch.field for ch in changes if isinstance(ch, AddField))
-            final: object = replace(self.command, fields=fields)
+            final: Command = replace(self.command, fields=fields)
         else:
             final = replace(self.command, changes=changes)
         self.rec.commands[self.position] = final

@@ -154,7 +154,8 @@ class CreateCollection(Command):
     if_not_exists: bool = False
 
     def describe(self) -> str:
-        return f'{_verb("create", self.if_not_exists, "if_not_exists")}(collection("{self.collection.name}"))'
+        verb = _verb("create", self.if_not_exists, "if_not_exists")
+        return f'{verb}(collection("{self.collection.name}"))'
 
     def reverse(self) -> Command:
         return DropCollection(self.collection, if_exists=self.if_not_exists)
