@@ -26,7 +26,7 @@ SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "arangodb", "
 _EXAMPLES = (
     "postgresql://user@host:5432/db, sqlite:///path.db, "
     "mysql://user@host:3306/db, mariadb://user@host:3306/db or "
-    "arangodb://user:pass@host:8529/db"
+    "arangodb://user@host:8529/db"
 )
 #: ``scheme:/`` or ``scheme://``: a scheme only counts when a slash follows, so the
 #: ``admin:`` of ``admin:pw@host/db`` is read as a user name, not a scheme.
