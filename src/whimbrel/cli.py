@@ -421,10 +421,13 @@ def gen_migration(
     NAME says what the template fills in: add_summary_to_posts adds the
     column summary to posts.
     """
+    from whimbrel.adapters import is_arangodb
     from whimbrel.generators import generate_migration
 
     config = _gen_config(ctx, config_path, database_url)
-    _show(generate_migration(_folder(config, tenant), name, template=template), config)
+    arango = is_arangodb(config.database_url)
+    folder = _folder(config, tenant)
+    _show(generate_migration(folder, name, template=template, arango=arango), config)
 
 
 @gen.command("outbox", short_help="The transactional outbox table.")

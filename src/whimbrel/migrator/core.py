@@ -361,7 +361,7 @@ class Migrator:
         file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
         with self._reporting(), self._locked(prefix):
             versions = self._versions()
-            versions.create(prefix)
+            self._executor().setup(versions.setup_sql(prefix))
             if (version in versions.applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
             self._run_plan(
@@ -391,9 +391,7 @@ class Migrator:
         with lock(prefix, source):
             yield
             if not self.adapter.capabilities.transactional_ddl:
-                from whimbrel.migrator.journal import Journal
-
-                Journal.tidy(self.adapter, prefix, source)
+                self.adapter.journal_class().tidy(self.adapter, prefix, source)
 
     def _lock_released(
         self, m: Migration, prefix: str | None, executor: Executor
