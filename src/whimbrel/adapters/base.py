@@ -194,8 +194,20 @@ class Adapter(ABC):
     def run_step(self, step: CatalogStep, emit: Callable[[str], None]) -> None:
         """Expand a statement that needs the live catalog, running each result through ``emit``.
 
-        Only adapters whose dialect returns ``CatalogStep``s (SQLite) implement it.
+        Plans that read one table (``whimbrel.dialects.catalog_checks``) are
+        expanded here on every database, from ``whimbrel.inspect``; SQLite's
+        rebuild plans are its adapter's own.
         """
+        from whimbrel.dialects.catalog_checks import TABLE_PLANS
+
+        if isinstance(step.plan, TABLE_PLANS):
+            from whimbrel.inspect import inspect
+
+            catalog = inspect(self.conn, step.plan.prefix)  # type: ignore[attr-defined]
+            table = next((t for t in catalog.tables if t.name == step.plan.table), None)
+            for sql in step.plan.expand(table):
+                emit(sql)
+            return
         raise UnsupportedFeatureError(
             f"{self.name} cannot run {type(step.plan).__name__}: it was compiled for another "
             "database; compile the migration with this database's dialect"

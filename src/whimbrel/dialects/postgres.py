@@ -150,7 +150,7 @@ class PostgresDialect(Dialect):
             if actions
             else []
         )
-        return [*statements, *self.comments(t, c.changes)]
+        return [*self.column_drops(t, c.changes), *statements, *self.comments(t, c.changes)]
 
     @compiles(AddColumn)
     def _add_actions(self, t: Table, ch: AddColumn) -> list[str]:

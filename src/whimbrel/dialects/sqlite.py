@@ -161,7 +161,7 @@ class SQLiteDialect(Dialect):
         for ch in c.changes:
             if isinstance(ch, ModifyColumn) and isinstance(ch.type, Reference):
                 self._validated(ch.type, describe(ch))
-        return [self.table_step(c.table, c.changes)]
+        return [*self.column_drops(c.table, c.changes), self.table_step(c.table, c.changes)]
 
     def natively_added(self, ch: AddColumn) -> bool:
         """Whether ``ALTER TABLE ADD COLUMN`` can add it (SQLite's documented limits).
