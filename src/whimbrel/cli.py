@@ -316,7 +316,6 @@ def lint(
     ctx.exit(1 if findings else 0)
 
 
-@cli.group()
 @cli.group(short_help="Generate migration files.")
 @_global_flags
 def gen() -> None:
