@@ -52,8 +52,12 @@ class ColumnDrop:
     may_rebuild: bool = False
 
     def preview(self) -> str:
-        what = "refuse if it carries indexes or constraints" if self.restorable else "check it"
-        return f'-- before dropping column "{self.table}"."{self.column}": {what}'
+        what = []
+        if self.restorable:
+            what.append("refuse if indexes or constraints would go with it")
+        if self.drop_foreign_key is not None:
+            what.append("drop its foreign keys first")
+        return f'-- before dropping column "{self.table}"."{self.column}": {", ".join(what)}'
 
     def expand(self, table: Any) -> list[str]:
         if table is None:
@@ -96,7 +100,9 @@ class ColumnDrop:
             return set()
         own = {self.own_foreign_key}
         # SQLite keeps no constraint names: the key is known by its columns there.
-        own |= {fk.key for fk in table.foreign_keys if fk.name is None and fk.columns == (self.column,)}
+        own |= {
+            fk.key for fk in table.foreign_keys if fk.name is None and fk.columns == (self.column,)
+        }
         return own
 
     def refusal(self, lost: list[str]) -> str:
@@ -141,7 +147,9 @@ class IndexDrop:
         for fk in table.foreign_keys:
             cols = fk.columns
             if _covers(_names(dropped.columns), cols) and not any(_covers(k, cols) for k in kept):
-                adds.append(f"ADD INDEX {self.quote(fk.name or self.name)} ({_quoted(cols, self.quote)})")
+                adds.append(
+                    f"ADD INDEX {self.quote(fk.name or self.name)} ({_quoted(cols, self.quote)})"
+                )
                 kept.append(cols)
         if not adds:
             return [self.sql]

@@ -375,9 +375,15 @@ class MySQLDialect(Dialect):
             (i.only, "only=", "remove only="),
             (i.nulls_distinct is False, "nulls_distinct=False", "remove it: NULLs stay distinct"),
             (
-                i.using and i.using.lower() not in ("btree", "hash"),
-                f"using={i.using!r}",
-                'use "btree" or "hash"; FULLTEXT and SPATIAL indexes via execute()',
+                i.using and i.using.lower() != "btree",
+                f"using={i.using!r}"
+                + (
+                    " (InnoDB builds a BTREE for USING HASH)"
+                    if i.using and i.using.lower() == "hash"
+                    else ""
+                ),
+                'use "btree" or leave using= out; HASH (MEMORY tables), FULLTEXT and SPATIAL '
+                "indexes via execute()",
             ),
         ]
         for given, option, fix in refusals:

@@ -187,7 +187,6 @@ class RoundTrip:
         assert drift == [], f"a refused migration changed the catalog: {drift}"
         return message
 
-
     def refused_when_run(self, body: str, *, says: str) -> str:
         """A migration refused by a check of the live catalog, as it runs; returns the message.
 

@@ -152,6 +152,7 @@ def test_index_methods(posts: RoundTrip) -> None:
     if rt.backend == "mysql":
         # InnoDB accepts USING HASH and builds a B-tree: refused rather than silently changed.
         rt.refused('create(index("posts", ["slug"], using="hash"))', says="using='hash'")
+        next(rt.project.joinpath("migrations").glob(f"{rt._next_version - 1}_*.py")).unlink()
     if rt.backend == "postgres":
         rt.setup('execute("ALTER TABLE posts ALTER COLUMN tags TYPE jsonb", "SELECT 1")')
     wanted = USING[rt.backend]
