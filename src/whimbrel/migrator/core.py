@@ -298,13 +298,17 @@ class Migrator:
         if not planned:
             return []
         from whimbrel.migrator.loader import load
+        from whimbrel.migrator.precheck import check_plan
         from whimbrel.migrator.runner import record
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         migrations = [load(f) for f in planned]
-        return [
-            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
-        ]
+        return check_plan(
+            migrations,
+            lambda m: record(m, direction, dialect, prefix=prefix, defaults=defaults),
+            self.adapter.capabilities,
+            direction,
+        )
 
     def _run_plan(
         self,
