@@ -83,6 +83,7 @@ from whimbrel.dsl.objects import (
     ColumnType,
     Fragment,
     IndexColumn,
+    QuotedName,
     Reference,
     Table,
     reference_name,
@@ -277,6 +278,10 @@ class Dialect:
         raise self.unsupported("array columns", 'store the values as JSON (type "map")')
 
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
+        if opts.fields is not None:
+            raise self.unsupported(
+                f"fields={opts.fields!r} (PostgreSQL interval fields)", "remove fields="
+            )
         if opts.size is not None:
             return f"{sql_type}({opts.size})"
         if opts.precision is not None:
@@ -425,7 +430,9 @@ class Dialect:
             sql = self.index_column(column.expr)
             sql += f" {column.direction}" if column.direction else ""
             return sql + (f" NULLS {column.nulls}" if column.nulls else "")
-        return self.quote(column) if IDENTIFIER.match(column) else column
+        if isinstance(column, QuotedName) or IDENTIFIER.match(column):
+            return self.quote(column)
+        return column
 
 
 def _marked(cls: type[Dialect]) -> dict[type, Handler]:

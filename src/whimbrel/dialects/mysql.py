@@ -75,6 +75,7 @@ from whimbrel.dsl.objects import (
     Fragment,
     Index,
     IndexColumn,
+    QuotedName,
     Reference,
     Table,
     reference_name,
@@ -194,7 +195,14 @@ class MySQLDialect(Dialect):
         if o.collation:
             sql += f" COLLATE {self.quote(o.collation)}"
         if o.generated:
-            sql += f" GENERATED {o.generated}"
+            # MySQL's form is [GENERATED ALWAYS] AS (expr): Ecto writes AS before the text,
+            # so generated="(price * 2) STORED" works; "ALWAYS AS (...)" is kept as written.
+            always = o.generated.lstrip().upper().startswith("ALWAYS")
+            sql += f" GENERATED {o.generated}" if always else f" AS {o.generated}"
+        if o.fields is not None:
+            raise self.unsupported(
+                f"{describe(c)} with fields= (PostgreSQL interval fields)", "remove fields="
+            )
         if o.has_default:
             sql += " DEFAULT " + self.default(o.default, sql_type, c.type)
         if o.null is not None and not _auto_increment(c.type):
@@ -399,7 +407,7 @@ class MySQLDialect(Dialect):
                 )
             sql = self.index_part(column.expr, i)
             return sql + (f" {column.direction}" if column.direction else "")
-        if IDENTIFIER.match(column):
+        if isinstance(column, QuotedName) or IDENTIFIER.match(column):
             return self.quote(column)
         part = _PREFIX_PART.match(column)
         if part:
