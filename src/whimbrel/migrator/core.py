@@ -45,6 +45,7 @@ from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, plan
 from whimbrel.migrator.versions import Versions
+from whimbrel.progress import NullProgress, Progress
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
@@ -78,6 +79,8 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
+        #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
+        self.progress: Progress = NullProgress()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -326,10 +329,21 @@ class Migrator:
         runner = MigrationRunner(adapter.capabilities, self._versions(), executor)
         dialect, defaults = adapter.dialect(prefix), self._defaults()
         ran = []
-        for m, recorded in checked:
-            with self._lock_released(m, prefix, executor):
-                if runner.apply(m, direction, recorded, dialect, prefix=prefix, defaults=defaults):
+        progress = self.progress if executor.live else NullProgress()
+        progress.on_start(len(checked))
+        try:
+            for index, (m, recorded) in enumerate(checked, 1):
+                progress.on_migration(index, m.file.label)
+                with self._lock_released(m, prefix, executor):
+                    applied = runner.apply(
+                        m, direction, recorded, dialect, prefix=prefix, defaults=defaults
+                    )
+                if applied:
                     ran.append(m.file.version)
+        except BaseException:
+            progress.on_done(failed=True)
+            raise
+        progress.on_done()
         return ran
 
     def _one(self, direction: str, version: int, path: str | Path, prefix: str | None) -> str:
