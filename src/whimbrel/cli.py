@@ -508,7 +508,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         if isinstance(exc, WhimbrelError):
-            click.echo(masked(f"whimbrel: error: {exc}"), err=True)
+            notes = "".join(f"\n  {note}" for note in getattr(exc, "__notes__", ()))
+            click.echo(masked(f"whimbrel: error: {exc}{notes}"), err=True)
             sys.exit(exc.exit_code)
         click.echo(
             masked(

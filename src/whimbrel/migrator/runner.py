@@ -36,10 +36,15 @@ from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import Command, CreateIndex, DropIndex, ExecuteCallable, RepoExecute
 from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
-from whimbrel.errors import DatabaseError, MigrationDefinitionError
+from whimbrel.errors import (
+    DatabaseError,
+    MigrationDefinitionError,
+    MigrationFailedError,
+    WhimbrelError,
+)
 from whimbrel.migrator.executor import Executor
 from whimbrel.migrator.journal import failed, stays_applied
-from whimbrel.migrator.loader import Migration
+from whimbrel.migrator.loader import Migration, describe_exception, line_in
 from whimbrel.migrator.versions import Versions
 
 log = logging.getLogger("whimbrel")
@@ -62,8 +67,12 @@ class Recording:
         return [sql for _, statements in self.steps for sql in statements]
 
 
-class _Probe(Exception):
-    """A checked migration reached ``repo().query()``: the rest depends on the database."""
+class _Probe(BaseException):
+    """A checked migration reached ``repo().query()``: the rest depends on the database.
+
+    A ``BaseException``, as control flow: neither a migration's own ``except Exception``
+    nor the loader's report of exceptions raised while recording may catch it.
+    """
 
 
 class _CheckRepo:
@@ -222,7 +231,8 @@ class MigrationRun:
         snapshot that the build would wait on (Ecto's table lock does, hence
         its advice to disable the lock). What is not safe is the opposite:
         without the lock, several processes deploying at once build the same
-        index together, which deadlocks or leaves an INVALID index behind.
+        index together, which deadlocks or leaves an INVALID index behind; the
+        migrator says so once per run for every file with ``disable_migration_lock``.
         """
         if not self.capabilities.concurrent_index_needs_no_transaction:
             return
@@ -232,16 +242,6 @@ class MigrationRun:
             log.warning(
                 "%s is %s concurrently inside a transaction, which PostgreSQL refuses: "
                 "set `disable_ddl_transaction = True` in the migration",
-                where,
-                verb,
-            )
-        if self.migration.disable_migration_lock and self.capabilities.session_lock:
-            log.warning(
-                "%s is %s concurrently with `disable_migration_lock = True`: whimbrel's "
-                "migration lock here is a polled session lock that a concurrent index build "
-                "does not wait for, so the flag is not needed, and without the lock two "
-                "processes migrating at once can both build this index, deadlock or leave "
-                "it INVALID: remove `disable_migration_lock = True` from the migration",
                 where,
                 verb,
             )
@@ -256,6 +256,15 @@ class MigrationRun:
         with recording(recorder):
             fn()
             recorder.flush()
+
+
+def _raised(exc: Exception, m: Migration) -> DatabaseError:
+    """An exception from the migration's Python code, worded as the failure report's cause."""
+    if isinstance(exc, MigrationDefinitionError):
+        return DatabaseError(str(exc))
+    line = line_in(exc, m.file.path)
+    where = f"{m.file.path}:{line}" if line else str(m.file.path)
+    return DatabaseError(f"{where}: raised {describe_exception(exc)}")
 
 
 class MigrationRunner:
@@ -279,18 +288,25 @@ class MigrationRunner:
         """Run ``m``; False when another process ran it meanwhile (nothing was done)."""
         executor, source = self.executor, self.versions.source
         in_tx = self.capabilities.transactional_ddl and m.transactional(direction)
-        log.info("== %s %s %s (%s)", executor.verb, m.file.version, m.file.name, direction)
+        tag = f"[{prefix}] " if prefix is not None else ""  # every line names the tenant
+        log.info("== %s%s %s %s (%s)", tag, executor.verb, m.file.version, m.file.name, direction)
         started = time.monotonic()
-        executor.start(m.file.label, direction, in_tx)
+        executor.start(tag + m.file.label, direction, in_tx)
         if in_tx:
             executor.begin(recorded.upcoming)
         executor.journal = executor.open_journal(prefix, source, m.file.version, direction)
+        label = m.file.label + (f" in {prefix}" if prefix is not None else "")
         try:
             if in_tx and not self.capabilities.session_lock and executor.live:
                 # No session lock: the transaction is the lock, so versions are re-read in it.
                 if (m.file.version in self.versions.applied(prefix)) == (direction == "up"):
                     executor.rollback()
-                    log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                    log.info(
+                        "== %s%s already %s (another process ran it)",
+                        tag,
+                        m.file.version,
+                        direction,
+                    )
                     return False
             run = MigrationRun(
                 m,
@@ -317,15 +333,38 @@ class MigrationRunner:
             if in_tx:
                 executor.rollback()
             journal, executor.journal, f = executor.journal, None, m.file
-            raise failed(f.label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
-        except BaseException:
+            raise failed(label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
+        except MigrationFailedError:
+            executor.journal = None  # already says what ran and what stays (the journal)
+            if in_tx:
+                executor.rollback()
+            raise
+        except Exception as exc:  # Python code of the migration failed at run time
+            if in_tx:
+                executor.rollback()
+            journal, executor.journal, f = executor.journal, None, m.file
+            error = failed(
+                label, f.version, direction, _raised(exc, m), executor.ran, in_tx, journal
+            )
+            if isinstance(exc, WhimbrelError):  # keep its class (and exit code); say what stays
+                exc.add_note(str(error).partition("\n")[2].strip())
+                raise
+            raise error from exc
+        except BaseException:  # Ctrl-C, SIGTERM: say what became of the migration, then stop
             executor.journal = None
             if in_tx:
                 executor.rollback()
-            if executor.ran and not in_tx and executor.live:
-                log.warning(stays_applied(m.file.label, direction, executor.ran))
+                if executor.live:
+                    log.warning(
+                        "migration %s (%s) interrupted: its transaction was rolled back, "
+                        "nothing of it was applied",
+                        label,
+                        direction,
+                    )
+            elif executor.ran and executor.live:
+                log.warning(stays_applied(label, direction, executor.ran))
             raise
         if executor.live:
             done = "Migrated" if direction == "up" else "Rolled back"
-            log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
+            log.info("== %s%s %s in %.2fs", tag, done, m.file.version, time.monotonic() - started)
         return True
