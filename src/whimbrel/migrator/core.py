@@ -432,7 +432,8 @@ class Migrator:
         if not new:
             return
         note = ""
-        if self.adapter.capabilities.session_lock:
+        capabilities = self.adapter.capabilities
+        if capabilities.session_lock and capabilities.concurrent_index:
             note = (
                 "; whimbrel's lock here is a polled session lock that CREATE INDEX "
                 "CONCURRENTLY does not wait for, so concurrent indexes do not need the flag"
