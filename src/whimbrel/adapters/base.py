@@ -91,6 +91,43 @@ class Settings:
     #: Seconds to wait for the migration lock; None waits as long as it takes.
     lock_wait: float | None = None
     lock_poll_interval: float = 0.1
+    #: Seconds for the whole connection handshake: TCP, the server's greeting, authentication.
+    connect_timeout: float = 10.0
+
+    def client_timeout(self) -> float | None:
+        """How long to wait for any answer from the server, when ``statement_timeout`` is set.
+
+        The server stops a statement at ``statement_timeout`` and answers at once, unless
+        the network between has gone silent: then its answer never arrives, and without
+        a limit of our own whimbrel would wait for good. The margin leaves time for the
+        server to stop the statement (a big ALTER can take a while to roll back).
+
+        >>> Settings(statement_timeout="10s").client_timeout()
+        15.0
+        """
+        if self.statement_timeout is None:
+            return None
+        from whimbrel.config import seconds
+
+        limit = seconds(self.statement_timeout, "statement_timeout")
+        return limit + max(CLIENT_MARGIN_S, limit * 0.1)
+
+
+#: Least time the client waits beyond ``statement_timeout`` before it gives up.
+CLIENT_MARGIN_S = 5.0
+#: TCP keepalives on the migration connection: a peer gone without a word (a real
+#: partition, a crashed host) is noticed after about idle + interval * count seconds.
+KEEPALIVE = {"idle": 30, "interval": 10, "count": 3}
+
+
+def no_answer(seconds: float, settings: Settings, url: str) -> str:
+    """The message for a statement whose answer did not come within the client's limit."""
+    return (
+        f"no answer from {mask(url)} for {seconds:g}s, statement_timeout "
+        f"({settings.statement_timeout}) plus a margin: the network to the server has gone "
+        "silent or the server is stuck, so whimbrel gave up and closed the connection. "
+        "Check the network and the server, then run whimbrel again"
+    )
 
 
 class Adapter(ABC):

@@ -145,7 +145,12 @@ class Migrator:
     def adapter(self) -> Adapter:
         if self._adapter is None:
             c = self.config
-            settings = Settings(c.lock_timeout, c.statement_timeout, c.migration_lock_wait)
+            settings = Settings(
+                c.lock_timeout,
+                c.statement_timeout,
+                c.migration_lock_wait,
+                connect_timeout=c.connect_timeout,
+            )
             adapter = adapter_for(c.database_url, settings)
             adapter.connect()
             self._adapter = adapter
