@@ -60,7 +60,8 @@ class PostgresAdapter(Adapter):
             reason = mask(reason, self.url)
             raise DatabaseConnectionError(
                 f"cannot connect to {self.display_url}: {reason}. Check that the server is "
-                "running and the URL (host, port, user, database) is right"
+                "running and the URL (host, port, user, database) is right (connect_timeout "
+                f"{self.settings.connect_timeout:g}s)"
             ) from exc
         self._client_timeout = self.settings.client_timeout()
         self._abandoned = False
