@@ -45,7 +45,14 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from whimbrel.adapters.base import KEEPALIVE, Adapter, Capabilities, import_driver, no_answer
+from whimbrel.adapters.base import (
+    KEEPALIVE,
+    Adapter,
+    Capabilities,
+    DatabaseConfig,
+    import_driver,
+    no_answer,
+)
 from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
@@ -236,6 +243,18 @@ class MySQLAdapter(Adapter):
 
     def database_name(self) -> str:
         return str(self.query("SELECT DATABASE()")[0][0])
+
+    def database_config(self) -> DatabaseConfig:
+        """The URL's parts with the defaults ``connect()`` used (127.0.0.1:3306, root)."""
+        params = self._params()
+        return DatabaseConfig(
+            "mysql",
+            params["host"],
+            int(params["port"]),
+            params["database"],
+            params["user"],
+            params["password"] or None,
+        )
 
     # -- the migration lock --------------------------------------------------------------
 

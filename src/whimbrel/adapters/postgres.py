@@ -20,7 +20,14 @@ import socket
 import threading
 from typing import Any
 
-from whimbrel.adapters.base import KEEPALIVE, Adapter, Capabilities, import_driver, no_answer
+from whimbrel.adapters.base import (
+    KEEPALIVE,
+    Adapter,
+    Capabilities,
+    DatabaseConfig,
+    import_driver,
+    no_answer,
+)
 from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
 from whimbrel.url import mask
@@ -124,6 +131,18 @@ class PostgresAdapter(Adapter):
 
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
+
+    def database_config(self) -> DatabaseConfig:
+        """What libpq connected to: the URL's parts, with its defaults filled in."""
+        info = self.conn.info
+        return DatabaseConfig(
+            "postgresql",
+            str(info.host),
+            int(info.port),
+            str(info.dbname),
+            str(info.user),
+            info.password or None,
+        )
 
     def acquire_lock(self, prefix: str | None, source: str) -> None:
         name = self.lock_name(prefix, source)

@@ -362,7 +362,8 @@ class Migrator:
 
     def _executor(self, *, dry_run: bool = False, log_sql: bool = False) -> Executor:
         if dry_run:
-            return PrintingExecutor(log_sql=log_sql, out=self.out)
+            database = self.adapter.database_config()
+            return PrintingExecutor(log_sql=log_sql, out=self.out, database=database)
         return Executor(
             self.adapter, log_sql=log_sql, out=self.out, on_broken_connection=self.close
         )
@@ -385,9 +386,11 @@ class Migrator:
         from whimbrel.migrator.runner import record
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
+        database = self.adapter.database_config()
         migrations = [load(f) for f in planned]
         return [
-            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
+            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults, database=database))
+            for m in migrations
         ]
 
     def _run_plan(

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from whimbrel.adapters.base import Capabilities
+from whimbrel.adapters.base import Capabilities, DatabaseConfig
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import Command, CreateIndex, DropIndex, ExecuteCallable, RepoExecute
@@ -78,9 +78,13 @@ class _Probe(BaseException):
 class _CheckRepo:
     """``repo()`` while recording for the check: writes are recorded, a read ends the check."""
 
-    def __init__(self, recorder: Recorder, steps: list[Step]):
+    def __init__(self, recorder: Recorder, steps: list[Step], database: DatabaseConfig | None):
         self._recorder = recorder
         self._steps = steps
+        self._database = database
+
+    def config(self) -> DatabaseConfig:
+        return _config(self._database)
 
     def execute(self, sql: str, params: Any = None) -> None:
         self._recorder.flush()  # the commands before it run first
@@ -105,8 +109,12 @@ def record(
     *,
     prefix: str | None,
     defaults: DslDefaults,
+    database: DatabaseConfig | None = None,
 ) -> Recording:
-    """Record and compile a migration without running anything (see the module docstring)."""
+    """Record and compile a migration without running anything (see the module docstring).
+
+    ``database`` is what ``repo().config()`` returns while recording.
+    """
     steps: list[Step] = []
 
     def compiled(commands: list[Command]) -> None:
@@ -123,7 +131,7 @@ def record(
         on_flush=compiled,
         source=migration.file.path,
     )
-    recorder.repo = _CheckRepo(recorder, steps)
+    recorder.repo = _CheckRepo(recorder, steps, database)
     try:
         compiled(migration.record(direction, recorder))
     except _Probe:
@@ -159,6 +167,24 @@ class Repo:
         """Run a query and return its rows (none in ``--dry-run``)."""
         self._flush()
         return self._executor.query(sql, params)
+
+    def config(self) -> DatabaseConfig:
+        """The database's settings (Ecto's ``Repo.config()``): scheme, host, port,
+        database, user; ``.password`` only when asked for, ``***`` when printed.
+
+        Example::
+
+            execute(f'ALTER DATABASE "{repo().config().database}" SET timezone TO \'UTC\'')
+        """
+        return _config(self._executor.database_config())
+
+
+def _config(database: DatabaseConfig | None) -> DatabaseConfig:
+    if database is None:  # a migration recorded outside the migrator (tests, lint)
+        raise MigrationDefinitionError(
+            "repo().config() needs a database: it is only known while whimbrel migrates one"
+        )
+    return database
 
 
 class MigrationRun:
