@@ -1,4 +1,4 @@
-"""``repo().config()``: the database's own settings inside a migration (Ecto's ``Repo.config()``)."""
+"""``repo().config()``: the database's settings inside a migration (Ecto's ``Repo.config()``)."""
 
 from __future__ import annotations
 
