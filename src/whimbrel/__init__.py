@@ -43,4 +43,12 @@ def __getattr__(name: str) -> Any:
     return mod if name == "errors" else getattr(mod, name)
 
 
-__all__ = ["Config", "Migrated", "MigrationStatus", "Migrator", "errors", "load_config", "__version__"]
+__all__ = [
+    "Config",
+    "Migrated",
+    "MigrationStatus",
+    "Migrator",
+    "errors",
+    "load_config",
+    "__version__",
+]
