@@ -206,7 +206,9 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     if not opts.get("dry_run"):
         from whimbrel.progress import progress_for
 
-        migrator.progress = progress_for(sys.stderr, quiet=ctx.find_root().params["quiet"])
+        # -q is not exposed as a parameter (it lowers the log level wherever it stands).
+        quiet = log.getEffectiveLevel() > logging.INFO
+        migrator.progress = progress_for(sys.stderr, quiet=quiet)
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
