@@ -21,11 +21,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from whimbrel.config import Config, load_config
-    from whimbrel.migrator.core import MigrationStatus, Migrator
+    from whimbrel.migrator.core import Migrated, MigrationStatus, Migrator
 
 _LAZY = {
     "Migrator": "whimbrel.migrator.core",
     "MigrationStatus": "whimbrel.migrator.core",
+    "Migrated": "whimbrel.migrator.core",
     "Config": "whimbrel.config",
     "load_config": "whimbrel.config",
     "errors": "whimbrel.errors",
@@ -42,4 +43,12 @@ def __getattr__(name: str) -> Any:
     return mod if name == "errors" else getattr(mod, name)
 
 
-__all__ = ["Config", "MigrationStatus", "Migrator", "errors", "load_config", "__version__"]
+__all__ = [
+    "Config",
+    "Migrated",
+    "MigrationStatus",
+    "Migrator",
+    "errors",
+    "load_config",
+    "__version__",
+]

@@ -12,7 +12,9 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -488,9 +490,25 @@ def gen_domain(
     _show(result, config)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so that it stops as cleanly.
+
+    A ``KeyboardInterrupt`` subclass on purpose: psycopg cancels the running
+    query on one, the MySQL adapter ends the session on the server, and the
+    runner rolls the migration's transaction back; the lock is then released.
+    """
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; the one place where errors become exit codes."""
     args = argv if argv is not None else sys.argv[1:]
+    if threading.current_thread() is threading.main_thread():  # signals go to the main one
+        signal.signal(signal.SIGTERM, _on_sigterm)
     debug = "--debug" in args
     log.setLevel(logging.INFO)  # -q (before or after the command) lowers it while parsing
     _URLS.clear()
@@ -498,7 +516,15 @@ def main(argv: list[str] | None = None) -> None:
     _remember(os.environ.get("WHIMBREL_DATABASE_URL"))
     try:
         code = cli.main(args=argv, prog_name="whimbrel", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, Terminated):
+            click.echo(
+                f"whimbrel: stopped by SIGTERM (exit {128 + signal.SIGTERM}): the running "
+                "migration was stopped and the migration lock released; the lines above "
+                "say what became of the migration",
+                err=True,
+            )
+            sys.exit(128 + signal.SIGTERM)
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -512,7 +538,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         if isinstance(exc, WhimbrelError):
-            click.echo(masked(f"whimbrel: error: {exc}"), err=True)
+            notes = "".join(f"\n  {note}" for note in getattr(exc, "__notes__", ()))
+            click.echo(masked(f"whimbrel: error: {exc}{notes}"), err=True)
             sys.exit(exc.exit_code)
         click.echo(
             masked(

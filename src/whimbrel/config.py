@@ -40,6 +40,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "migration_source": (str,),
     "migration_lock": (bool,),
     "migration_lock_wait": (int, float),
+    "connect_timeout": (int, float),
     "strict_version_order": (bool,),
     "migration_primary_key": (dict,),
     "migration_foreign_key": (dict,),
@@ -74,6 +75,8 @@ class Config:
     migration_source: str = "schema_migrations"
     migration_lock: bool = True
     migration_lock_wait: float | None = None
+    #: Seconds for the whole connection handshake (TCP, greeting, authentication).
+    connect_timeout: float = 10.0
     strict_version_order: bool = False
     migration_primary_key: dict[str, Any] = field(default_factory=dict)
     migration_foreign_key: dict[str, Any] = field(default_factory=dict)
@@ -230,6 +233,7 @@ def _build(
         migration_source=values.get("migration_source") or _default_source(url),
         migration_lock=values.get("migration_lock", True),
         migration_lock_wait=None if wait is None else float(wait),
+        connect_timeout=float(values.get("connect_timeout", 10)),
         strict_version_order=values.get("strict_version_order", False),
         migration_primary_key=values.get("migration_primary_key", {}),
         migration_foreign_key=values.get("migration_foreign_key", {}),
@@ -267,6 +271,12 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
         raise ConfigError(
             f"{origin['migration_lock_wait']}: migration_lock_wait = {wait} is negative: "
             "give the seconds to wait for the lock, or leave it out to wait as long as it takes"
+        )
+    timeout = values.get("connect_timeout")
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(
+            f"{origin['connect_timeout']}: connect_timeout = {timeout} is not positive: give "
+            "the seconds to wait for a connection (default 10)"
         )
     for key in TABLE_KEYS:
         _check_table(key, values.get(key, {}), origin.get(key, ""))

@@ -6,6 +6,7 @@ The tree (the CLI maps each branch to an exit code in exactly one place,
     WhimbrelError                      base of everything below
     ├── UsageError                     exit 2: bad arguments or configuration
     │   ├── ConfigError                a config file, key, value or URL is wrong
+    │   │   └── PrefixesQueryError     ``prefixes_query`` failed on the database
     │   └── TargetNotFoundError        ``--to`` names a version that does not exist
     ├── MigrationDefinitionError       exit 2: a migration file is wrong
     │   ├── MigrationFileError         bad file name, syntax error, no change()/up()
@@ -15,7 +16,7 @@ The tree (the CLI maps each branch to an exit code in exactly one place,
     ├── DatabaseConnectionError        exit 2: the database cannot be reached
     ├── DatabaseError                  exit 1: the database rejected a statement
     ├── MigrationFailedError           exit 1: a statement failed while migrating
-    ├── OutOfOrderError                exit 1: strict_version_order refused a version
+    ├── OutOfOrderError                exit 2: strict_version_order refused a version
     ├── LockTimeoutError               exit 1: the migration lock was not obtained
     └── MigrationsNotUp                exit 1: ``ensure_up`` found pending versions
 
@@ -53,6 +54,15 @@ class ConfigError(UsageError):
 
 class MissingDriverError(ConfigError):
     """The database URL needs a driver that is not installed; the message names the extra."""
+
+
+class PrefixesQueryError(ConfigError):
+    """The configured ``prefixes_query`` failed; the driver's error is the ``__cause__``."""
+
+    def __init__(self, message: str, *, statement: str | None = None, sqlstate: str | None = None):
+        super().__init__(message)
+        self.statement = statement
+        self.sqlstate = sqlstate
 
 
 class TargetNotFoundError(UsageError):
@@ -145,7 +155,12 @@ class MigrationFailedError(WhimbrelError):
 
 
 class OutOfOrderError(WhimbrelError):
-    """``strict_version_order`` refused a version older than one already applied."""
+    """``strict_version_order`` refused a version older than one already applied.
+
+    Exit 2, as a bad migration file: nothing ran, and the fix is a newer version.
+    """
+
+    exit_code = 2
 
 
 class LockTimeoutError(WhimbrelError):

@@ -54,7 +54,12 @@ def test_up_one_returns_ok_then_already_up(tmp_path: Path, db_url: str) -> None:
     assert catalog.user_tables() == set()
 
 
-def test_a_missing_migrations_folder_is_warned_about(tmp_path: Path, sqlite_url: str) -> None:
-    done = run_cli(tmp_path, sqlite_url, "ensure-up")
-    assert done.returncode == 0
-    assert "migrations folder" in done.stderr and "does not exist" in done.stderr
+def test_a_missing_migrations_folder_fails_the_gate(tmp_path: Path, db_url: str) -> None:
+    """A release gate that checked nothing must not pass: exit 2, a configuration error
+    (exit 1 would claim migrations are pending), naming the folder."""
+    done = run_cli(tmp_path, db_url, "ensure-up")
+    assert done.returncode == 2, done.stderr
+    error = error_text(done)
+    assert f"the migrations folder {tmp_path / 'migrations'} does not exist" in error
+    assert "migrations_path" in error
+    assert "Migrations up" not in done.stdout

@@ -132,9 +132,17 @@ BUSY = {
 }
 
 
-def test_ctrl_c_mid_migration_undoes_it_and_frees_the_lock(tmp_path: Path, db_url: str) -> None:
-    """Ctrl-C while a statement runs: exit 130, the migration rolled back (or journaled,
-    on MySQL), and the lock free at once, not when the server finishes the statement."""
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+    ids=["ctrl_c", "sigterm"],
+)
+def test_ctrl_c_mid_migration_undoes_it_and_frees_the_lock(
+    tmp_path: Path, db_url: str, signum: int, code: int
+) -> None:
+    """Ctrl-C or SIGTERM while a statement runs: exit 130/143, the migration rolled back
+    (or journaled, on MySQL), and the lock free at once, not when the server finishes the
+    statement; a line says what became of the migration."""
     slow = tmp_path / "slow"  # the migration sleeps only while this file exists
     slow.touch()
     write_change(tmp_path, 10, "first", 'create(table("first"))')
@@ -160,9 +168,16 @@ def test_ctrl_c_mid_migration_undoes_it_and_frees_the_lock(tmp_path: Path, db_ur
         if "Running 20" in line:
             break
     time.sleep(1)  # into the sleeping statement
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 130, process.stderr.read()
+    process.send_signal(signum)
+    assert process.wait(timeout=30) == code
+    stderr = process.stderr.read()
     process.stderr.close()
+    if signum == signal.SIGTERM:
+        assert "whimbrel: stopped by SIGTERM (exit 143)" in stderr, stderr
+    if has(db_url, "transactional_ddl"):
+        assert "migration 20_slow (up) interrupted: its transaction was rolled back" in stderr
+    else:
+        assert "stopped without a transaction" in stderr and "CREATE TABLE `slow`" in stderr
 
     catalog = Catalog(db_url)
     assert catalog.versions() == [10]

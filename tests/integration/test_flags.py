@@ -42,11 +42,12 @@ def test_strict_version_order_refuses_before_anything_runs(tmp_path: Path, db_ur
     assert catalog.user_tables() == {"t10", "t30"}
 
 
-def test_strict_version_order_via_cli_exits_1(tmp_path: Path, db_url: str) -> None:
+def test_strict_version_order_via_cli_exits_2(tmp_path: Path, db_url: str) -> None:
+    """A refusal before anything ran, fixed in the files: exit 2, as docs/cli.md says."""
     _out_of_order_project(tmp_path, db_url)
     write_config(tmp_path, strict_version_order=True)
     done = run_cli(tmp_path, db_url, "migrate")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr
     error = error_text(done)
     assert "20_create_t20" in error and "strict_version_order" in error
     assert Catalog(db_url).versions() == [10, 30]
@@ -137,3 +138,34 @@ def test_migration_lock_off_still_migrates(tmp_path: Path, db_url: str) -> None:
         assert m.up() == [10, 20]
         assert m.down() == [20]
     assert Catalog(db_url).versions() == [10]
+
+
+def test_disable_migration_lock_is_warned_about_once_per_run(tmp_path: Path, db_url: str) -> None:
+    """One warning naming every unlocked file, not one line per file (or per index)."""
+    write_table_migrations(tmp_path, [10])
+    unlocked = [20, 30, 40]
+    for version in unlocked:
+        write_change(
+            tmp_path,
+            version,
+            f"unlocked_{version}",
+            f"""
+            with alter(table("t10")):
+                add("c{version}", "integer")
+            create(index("t10", ["c{version}"]))
+            create(index("t10", ["c{version}", "id"]))
+            """,
+            flags="\ndisable_migration_lock = True\n",
+        )
+    done = run_cli(tmp_path, db_url, "migrate")
+    assert done.returncode == 0, done.stderr
+    lines = [
+        line
+        for line in done.stderr.splitlines()
+        if line.startswith("warning:") and "disable_migration_lock" in line
+    ]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("warning: 3 migration(s) run with the migration lock released")
+    for version in unlocked:
+        assert f"{version}_unlocked_{version}.py" in lines[0]
+    assert Catalog(db_url).versions() == [10, *unlocked]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from migration_helpers import Catalog, migrator, run_cli, write_table_migrations
 
+from whimbrel.errors import MigrationFileError
 from whimbrel.migrator.core import FILE_NOT_FOUND, MigrationStatus
 
 VERSIONS = [10, 20, 30, 40]
@@ -111,27 +112,29 @@ def test_status_lists_every_file_and_applied_versions_without_one(
         ]
 
 
-def test_rollback_all_skips_versions_whose_file_is_missing(project: Path, db_url: str) -> None:
+def test_rollback_all_refuses_to_pass_over_a_missing_file(project: Path, db_url: str) -> None:
     with migrator(project, db_url) as m:
         m.up()
         (project / "migrations" / "20_create_t20.py").unlink()
-        assert m.down(all=True) == [40, 30, 10]
+        with pytest.raises(MigrationFileError, match="version 20 is applied but its file"):
+            m.down(all=True)
+        assert m.down(to=30) == [40, 30]  # a range that stays above it is fine
     catalog = Catalog(db_url)
-    assert catalog.versions() == [20]
-    assert catalog.user_tables() == {"t20"}
+    assert catalog.versions() == [10, 20]
+    assert catalog.user_tables() == {"t10", "t20"}
 
 
-def test_rollback_step_passes_over_a_newest_version_without_file(
-    project: Path, db_url: str
-) -> None:
+def test_rollback_step_refuses_a_newest_version_without_file(project: Path, db_url: str) -> None:
     with migrator(project, db_url) as m:
         m.up()
         (project / "migrations" / "40_create_t40.py").unlink()
-        assert m.down() == [30]
-        assert m.down(to=20) == [20]
+        with pytest.raises(MigrationFileError) as caught:
+            m.down()
+        assert "DELETE FROM" in str(caught.value) and "WHERE version IN (40)" in str(caught.value)
+        with pytest.raises(MigrationFileError):
+            m.down(to=20)
     catalog = Catalog(db_url)
-    assert catalog.versions() == [10, 40]
-    assert catalog.user_tables() == {"t10", "t40"}
+    assert catalog.versions() == [10, 20, 30, 40]  # nothing older was rolled back instead
 
 
 # -- the same through the command line -------------------------------------------------

@@ -233,3 +233,92 @@ def test_configured_prefixes_without_schemas_refused_before_anything_runs(
         assert "tenant_a" in error_text(done)
     assert Catalog(db_url).user_tables() == set()
     assert Catalog(db_url).applied() == []
+
+
+def test_tenant_lines_and_results_name_the_prefix(tmp_path: Path, pg_url: str) -> None:
+    _project(tmp_path, TENANTS)
+    write_change(tmp_path, 30, "create_notes", 'create(table("notes"))')
+    with migrator(tmp_path, pg_url) as m:
+        ran = m.up()
+        assert ran == [10, 30, 100, 200, 100, 200]  # still compares as versions
+        assert [(r.prefix, r.version) for r in ran] == [
+            (None, 10),
+            (None, 30),
+            ("tenant_a", 100),
+            ("tenant_a", 200),
+            ("tenant_b", 100),
+            ("tenant_b", 200),
+        ]
+        back = m.down()
+        assert [(r.prefix, r.version) for r in back] == [
+            ("tenant_a", 200),
+            ("tenant_b", 200),
+            (None, 30),
+        ]
+    done = run_cli(tmp_path, pg_url, "migrate")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("== ")]
+    assert lines, done.stderr
+    tenant_lines = [line for line in lines if "200" in line]  # only tenants have 200
+    assert len(tenant_lines) == 4, lines  # Running and Migrated, per tenant
+    assert all("[tenant_a]" in line or "[tenant_b]" in line for line in tenant_lines)
+    assert not any("[tenant" in line for line in lines if " 30 " in line)
+    done = run_cli(tmp_path, pg_url, "rollback")
+    assert done.returncode == 0, done.stderr
+    running = [line for line in done.stderr.splitlines() if "Running" in line]
+    assert running == [
+        "== [tenant_a] Running 200 create_items (down)",
+        "== [tenant_b] Running 200 create_items (down)",
+        "== Running 30 create_notes (down)",
+    ]
+
+
+def _tenants_table_project(project: Path, query: str) -> None:
+    _project(project)
+    write(project, "whimbrel.toml", f'prefixes_query = "{query}"\n')
+    write_change(
+        project,
+        20,
+        "create_tenants",
+        """
+        with create(table("tenants", primary_key=False)):
+            add("name", "string")
+        execute("INSERT INTO tenants VALUES ('tenant_q')", "DELETE FROM tenants")
+        """,
+    )
+
+
+def test_a_failing_prefixes_query_shows_the_global_state_on_a_fresh_database(
+    tmp_path: Path, pg_url: str
+) -> None:
+    _tenants_table_project(tmp_path, "SELECT name FROM tenants")
+    status = run_cli(tmp_path, pg_url, "status")
+    assert status.returncode == 0, status.stderr
+    assert "create_accounts" in status.stdout and "create_tenants" in status.stdout
+    assert "tenants not listed: prefixes_query 'SELECT name FROM tenants' failed" in (status.stderr)
+    assert 'relation "tenants" does not exist' in status.stderr
+
+    dry = run_cli(tmp_path, pg_url, "migrate", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert 'CREATE TABLE "tenants"' in dry.stdout
+    assert "tenants not listed" in dry.stderr
+
+    gate = run_cli(tmp_path, pg_url, "ensure-up")
+    assert gate.returncode == 1, gate.stderr
+    error = error_text(gate)
+    assert "10_create_accounts, 20_create_tenants" in error and "tenants not listed" in error
+    assert Catalog(pg_url).versions() is None  # none of them wrote anything
+
+
+def test_a_prefixes_query_failing_after_the_global_migrations_exits_2(
+    tmp_path: Path, pg_url: str
+) -> None:
+    _tenants_table_project(tmp_path, "SELECT nom FROM tenants")
+    done = run_cli(tmp_path, pg_url, "migrate")
+    assert done.returncode == 2, done.stderr
+    assert "prefixes_query 'SELECT nom FROM tenants' failed" in error_text(done)
+    assert Catalog(pg_url).versions() == [10, 20]  # the global ones ran first
+    for command in ("status", "ensure-up"):
+        done = run_cli(tmp_path, pg_url, command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert 'column "nom" does not exist' in error_text(done)

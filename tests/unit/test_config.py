@@ -392,3 +392,18 @@ def test_the_nearest_config_wins_and_a_plain_pyproject_does_not_stop_the_search(
     config = load(tmp_path / "app")
     assert config.files == (inner.resolve(),)  # an empty [tool.whimbrel] marks the root
     assert config.database_url == f"sqlite:///{(tmp_path / 'app').resolve()}/whimbrel.db"
+
+
+def test_connect_timeout_is_seconds_from_file_or_environment(tmp_path: Path) -> None:
+    assert load_config(cwd=tmp_path, env={}).connect_timeout == 10.0
+    (tmp_path / "whimbrel.toml").write_text("connect_timeout = 3\n")
+    assert load_config(cwd=tmp_path, env={}).connect_timeout == 3.0
+    env = {"WHIMBREL_CONNECT_TIMEOUT": "2.5"}
+    assert load_config(cwd=tmp_path, env=env).connect_timeout == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_connect_timeout_that_is_not_positive_is_refused(tmp_path: Path, value: str) -> None:
+    (tmp_path / "whimbrel.toml").write_text(f"connect_timeout = {value}\n")
+    with pytest.raises(ConfigError, match="connect_timeout .* is not positive"):
+        load_config(cwd=tmp_path, env={})

@@ -17,12 +17,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.errors import LockTimeoutError, MissingDriverError, UnsupportedFeatureError
-from whimbrel.url import mask
+from whimbrel.url import MASK, mask, server_parts
 
 log = logging.getLogger("whimbrel")
 
@@ -91,6 +91,83 @@ class Settings:
     #: Seconds to wait for the migration lock; None waits as long as it takes.
     lock_wait: float | None = None
     lock_poll_interval: float = 0.1
+    #: Seconds for the whole connection handshake: TCP, the server's greeting, authentication.
+    connect_timeout: float = 10.0
+
+    def client_timeout(self) -> float | None:
+        """How long to wait for any answer from the server, when ``statement_timeout`` is set.
+
+        The server stops a statement at ``statement_timeout`` and answers at once, unless
+        the network between has gone silent: then its answer never arrives, and without
+        a limit of our own whimbrel would wait for good. The margin leaves time for the
+        server to stop the statement (a big ALTER can take a while to roll back).
+
+        >>> Settings(statement_timeout="10s").client_timeout()
+        15.0
+        """
+        if self.statement_timeout is None:
+            return None
+        from whimbrel.config import seconds
+
+        limit = seconds(self.statement_timeout, "statement_timeout")
+        return limit + max(CLIENT_MARGIN_S, limit * 0.1)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The database a migration runs on: what ``repo().config()`` returns (Ecto's
+    ``Repo.config()``), read from the live connection where the URL leaves parts out.
+
+    ``scheme`` is ``postgresql``, ``mysql`` or ``sqlite`` (``database`` is then the
+    file). The password is there for code that asks for it (``.password``) and
+    never printed: ``repr()`` and ``str()`` show ``***``.
+
+    Example::
+
+        def up():
+            db = repo().config()
+            execute(f'ALTER DATABASE "{db.database}" SET timezone TO \'UTC\'')
+    """
+
+    scheme: str
+    host: str | None
+    port: int | None
+    database: str
+    user: str | None
+    password: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in ("scheme", "host", "port", "database", "user")
+        )
+        return (
+            f"DatabaseConfig({shown}, password={MASK!r})"
+            if self.password
+            else (f"DatabaseConfig({shown})")
+        )
+
+    def __str__(self) -> str:
+        user = f"{self.user}{':' + MASK if self.password else ''}@" if self.user else ""
+        port = f":{self.port}" if self.port else ""
+        return f"{self.scheme}://{user}{self.host or ''}{port}/{self.database}"
+
+
+#: Least time the client waits beyond ``statement_timeout`` before it gives up.
+CLIENT_MARGIN_S = 5.0
+#: TCP keepalives on the migration connection: a peer gone without a word (a real
+#: partition, a crashed host) is noticed after about idle + interval * count seconds.
+KEEPALIVE = {"idle": 30, "interval": 10, "count": 3}
+
+
+def no_answer(seconds: float, settings: Settings, url: str) -> str:
+    """The message for a statement whose answer did not come within the client's limit."""
+    return (
+        f"no answer from {mask(url)} for {seconds:g}s, statement_timeout "
+        f"({settings.statement_timeout}) plus a margin: the network to the server has gone "
+        "silent or the server is stuck, so whimbrel gave up and closed the connection. "
+        "Check the network and the server, then run whimbrel again"
+    )
 
 
 class Adapter(ABC):
@@ -260,6 +337,13 @@ class Adapter(ABC):
 
     @abstractmethod
     def database_name(self) -> str: ...
+
+    def database_config(self) -> DatabaseConfig:
+        """The database's settings for ``repo().config()``: the URL's parts by default."""
+        parts = server_parts(self.url)
+        return DatabaseConfig(
+            self.name, parts.host, parts.port, parts.database, parts.user, parts.password
+        )
 
     def acquire_lock(self, prefix: str | None, source: str) -> None:  # noqa: B027 - optional
         """Take the migration lock for ``prefix``/``source`` (no-op without a session lock)."""

@@ -22,6 +22,14 @@ handed to the dialect, which stays pure (``MySQLDialect(flavor=...)``).
 Prefixes are databases in MySQL; whimbrel does not create databases per
 tenant, so ``schemas`` is False and a prefix is refused with the fix.
 
+Network faults: PyMySQL's ``connect_timeout`` covers the TCP connect only, so
+the greeting and authentication are bounded by a read timeout of the same
+length (a server that accepts and never greets would hang us). After that the
+read timeout is ``Settings.client_timeout`` (``statement_timeout`` plus a
+margin; none without it), and keepalives tuned on the socket notice a vanished
+peer. A statement given up on is ended on the server with ``KILL``, as on
+Ctrl-C: MySQL's own limit (``max_execution_time``) covers SELECTs only.
+
 Example::
 
     with MySQLAdapter("mysql://root@127.0.0.1/app") as db:
@@ -33,15 +41,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import socket
 from collections.abc import Sequence
 from typing import Any
 
-from whimbrel.adapters.base import Adapter, Capabilities, import_driver
+from whimbrel.adapters.base import (
+    KEEPALIVE,
+    Adapter,
+    Capabilities,
+    DatabaseConfig,
+    import_driver,
+    no_answer,
+)
 from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
 from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
-from whimbrel.url import server_parts
+from whimbrel.url import mask, server_parts
 
 log = logging.getLogger("whimbrel")
 
@@ -74,16 +90,33 @@ class MySQLAdapter(Adapter):
     def connect(self) -> None:
         pymysql = self._pymysql = import_driver("pymysql", "mysql", self.url)
         try:
-            self.conn = pymysql.connect(**self._params(), autocommit=True, connect_timeout=10)
+            self.conn = self._connect()
         except pymysql.MySQLError as exc:
             raise DatabaseConnectionError(
-                f"cannot connect to {self.display_url}: {_reason(exc)}. Check that the server "
-                "is running and the URL (host, port, user, database) is right"
+                f"cannot connect to {self.display_url}: {mask(_reason(exc), self.url)}. Check "
+                "that the server is running and the URL (host, port, user, database) is right"
+                f" (connect_timeout {self.settings.connect_timeout:g}s)"
             ) from exc
+        # From here on, reads wait as long as statement_timeout allows (private, but the
+        # only handle PyMySQL has: it re-applies _read_timeout before every read).
+        self.conn._read_timeout = self.conn._write_timeout = self.settings.client_timeout()
         self.server_version = str(self.query("SELECT VERSION()")[0][0])
         self.flavor = "mariadb" if "mariadb" in self.server_version.lower() else "mysql"
         self._check_version()
         self._apply_settings()
+
+    def _connect(self) -> Any:
+        """A connection whose whole handshake is bounded by ``connect_timeout``."""
+        limit = self.settings.connect_timeout
+        conn = self._pymysql.connect(
+            **self._params(),
+            autocommit=True,
+            connect_timeout=limit,
+            read_timeout=limit,
+            write_timeout=limit,
+        )
+        _keepalive(conn._sock)
+        return conn
 
     def _params(self) -> dict[str, Any]:
         parts = server_parts(self.url)  # refuses a bad host or port (ConfigError)
@@ -162,6 +195,10 @@ class MySQLAdapter(Adapter):
             cursor.execute(sql, params)
         except self._pymysql.MySQLError as exc:
             cursor.close()
+            if _timed_out(exc) and self.settings.client_timeout() is not None:
+                self._kill_session()  # the server would go on running it
+                message = no_answer(self.settings.client_timeout() or 0, self.settings, self.url)
+                raise DatabaseError(message, statement=sql) from exc
             raise DatabaseError(f"{_reason(exc)}", statement=sql) from exc
         except KeyboardInterrupt:
             self._kill_session()
@@ -178,7 +215,7 @@ class MySQLAdapter(Adapter):
         """
         thread_id = self.conn.thread_id()
         try:
-            killer = self._pymysql.connect(**self._params(), connect_timeout=10)
+            killer = self._connect()
         except self._pymysql.MySQLError as exc:
             log.warning("could not stop session %s on the server: %s", thread_id, _reason(exc))
             return
@@ -207,6 +244,18 @@ class MySQLAdapter(Adapter):
     def database_name(self) -> str:
         return str(self.query("SELECT DATABASE()")[0][0])
 
+    def database_config(self) -> DatabaseConfig:
+        """The URL's parts with the defaults ``connect()`` used (127.0.0.1:3306, root)."""
+        params = self._params()
+        return DatabaseConfig(
+            "mysql",
+            params["host"],
+            int(params["port"]),
+            params["database"],
+            params["user"],
+            params["password"] or None,
+        )
+
     # -- the migration lock --------------------------------------------------------------
 
     def lock_name(self, prefix: str | None, source: str) -> str:
@@ -223,6 +272,24 @@ class MySQLAdapter(Adapter):
         if self.conn is None or not self.conn.open:
             return  # the session, and with it the lock, is gone
         self.query("SELECT RELEASE_LOCK(%s)", (self.lock_name(prefix, source),))
+
+
+def _timed_out(exc: Exception) -> bool:
+    """PyMySQL's "Lost connection ... (timed out)": our read timeout, not the server."""
+    args: tuple[Any, ...] = getattr(exc, "args", ())
+    return bool(args) and args[0] == 2013 and "timed out" in str(exc)
+
+
+def _keepalive(sock: Any) -> None:
+    """Tune the socket's keepalives (PyMySQL turns them on, at the system's 2-hour idle)."""
+    if sock is None or not hasattr(socket, "TCP_KEEPIDLE"):  # a Unix socket; or not Linux
+        return
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE["idle"])
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE["interval"])
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE["count"])
 
 
 def _reason(exc: Exception) -> str:

@@ -24,12 +24,24 @@ version and schema, which the dialect compiles TimescaleDB commands for.
 
 from __future__ import annotations
 
+import math
+import os
+import socket
+import threading
 from typing import TYPE_CHECKING, Any
 
-from whimbrel.adapters.base import Adapter, Capabilities, import_driver
+from whimbrel.adapters.base import (
+    KEEPALIVE,
+    Adapter,
+    Capabilities,
+    DatabaseConfig,
+    import_driver,
+    no_answer,
+)
 from whimbrel.adapters.timescale import ServerFeatures, read_features
 from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
+from whimbrel.url import mask
 
 if TYPE_CHECKING:
     from whimbrel.dialects.postgres import PostgresDialect
@@ -56,16 +68,30 @@ class PostgresAdapter(Adapter):
             self.conn = psycopg.connect(
                 self.url.replace("postgresql+psycopg://", "postgresql://", 1),
                 autocommit=True,
-                connect_timeout=10,
+                # libpq counts whole seconds, and at least 2.
+                connect_timeout=max(2, math.ceil(self.settings.connect_timeout)),
                 application_name="whimbrel",
                 prepare_threshold=None,
+                keepalives=1,
+                keepalives_idle=KEEPALIVE["idle"],
+                keepalives_interval=KEEPALIVE["interval"],
+                keepalives_count=KEEPALIVE["count"],
             )
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            # libpq quotes the conninfo it could not parse, password and all.
+            reason = mask(reason, self.url)
             raise DatabaseConnectionError(
                 f"cannot connect to {self.display_url}: {reason}. Check that the server is "
-                "running and the URL (host, port, user, database) is right"
+                "running and the URL (host, port, user, database) is right (connect_timeout "
+                f"{self.settings.connect_timeout:g}s)"
             ) from exc
+        self._client_timeout = self.settings.client_timeout()
+        self._abandoned = False
+        # The server's keepalives end its side of a session whose client vanished, which
+        # gives back the session's advisory lock and rolls its transaction back.
+        for name, value in KEEPALIVE.items():
+            self.execute(f"SET tcp_keepalives_{name} = {int(value)}")
         for setting in ("lock_timeout", "statement_timeout"):
             value = getattr(self.settings, setting)
             if value is not None:
@@ -91,10 +117,35 @@ class PostgresAdapter(Adapter):
         return cursor.fetchall() if cursor.description else []
 
     def _run(self, sql: str, params: Any) -> Any:
+        watchdog = None
+        if self._client_timeout is not None:
+            watchdog = threading.Timer(self._client_timeout, self._abandon)
+            watchdog.daemon = True
+            watchdog.start()
         try:
             return self.conn.execute(sql, params)  # type: ignore[arg-type]
         except self._psycopg.Error as exc:
+            if self._abandoned:
+                raise DatabaseError(
+                    no_answer(self._client_timeout or 0, self.settings, self.url), statement=sql
+                ) from exc
             raise _translate(exc, sql) from exc
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    def _abandon(self) -> None:
+        """No answer in time: shut the socket, so the waiting ``execute`` fails at once.
+
+        Runs on the watchdog's thread. ``shutdown`` (on a duplicate of the descriptor)
+        wakes the driver's wait; closing from here would race with the driver's own use.
+        """
+        self._abandoned = True
+        try:
+            with socket.socket(fileno=os.dup(self.conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, self._psycopg.Error):
+            pass  # already closed: the statement ended meanwhile
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
         return bool(
@@ -103,6 +154,18 @@ class PostgresAdapter(Adapter):
 
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
+
+    def database_config(self) -> DatabaseConfig:
+        """What libpq connected to: the URL's parts, with its defaults filled in."""
+        info = self.conn.info
+        return DatabaseConfig(
+            "postgresql",
+            str(info.host),
+            int(info.port),
+            str(info.dbname),
+            str(info.user),
+            info.password or None,
+        )
 
     def acquire_lock(self, prefix: str | None, source: str) -> None:
         name = self.lock_name(prefix, source)

@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whimbrel.adapters.base import Adapter, Capabilities
+from whimbrel.adapters.base import Adapter, Capabilities, DatabaseConfig
 from whimbrel.dialects.quoting import quote
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
 from whimbrel.url import sqlite_path
@@ -357,6 +357,10 @@ class SQLiteAdapter(Adapter):
 
     def database_name(self) -> str:
         return sqlite_path(self.url)
+
+    def database_config(self) -> DatabaseConfig:
+        """A file: ``database`` is its path; no host, port, user or password."""
+        return DatabaseConfig("sqlite", None, None, sqlite_path(self.url), None)
 
 
 def _try_flock(fd: int) -> bool:

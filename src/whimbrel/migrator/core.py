@@ -39,6 +39,7 @@ from whimbrel.errors import (
     ConfigError,
     DatabaseError,
     MigrationsNotUp,
+    PrefixesQueryError,
     TargetNotFoundError,
 )
 from whimbrel.migrator.executor import Executor, PrintingExecutor
@@ -67,6 +68,33 @@ class MigrationStatus:
     prefix: str | None = None
 
 
+class Migrated(int):
+    """A version that ran, as ``up()``/``down()``/``run()`` return it, with its tenant.
+
+    It is the version as an ``int`` (it compares, sorts and formats as one, so
+    ``m.up() == [20260101120000]`` holds as it always did) and carries the
+    ``prefix`` it ran in: None for a global migration.
+
+    >>> ran = Migrated(20, "tenant_a")
+    >>> (ran == 20, ran.prefix, ran)
+    (True, 'tenant_a', tenant_a:20)
+    """
+
+    prefix: str | None
+
+    def __new__(cls, version: int, prefix: str | None = None) -> Migrated:
+        ran = super().__new__(cls, version)
+        ran.prefix = prefix
+        return ran
+
+    @property
+    def version(self) -> int:
+        return int(self)
+
+    def __repr__(self) -> str:
+        return str(int(self)) if self.prefix is None else f"{self.prefix}:{int(self)}"
+
+
 class Migrator:
     """Applies and rolls back migrations; subclass to add tenants or error reporting.
 
@@ -81,6 +109,9 @@ class Migrator:
         self._adapter: Adapter | None = None
         #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
         self.progress: Progress = NullProgress()
+        #: Why tenants were left out of the last ``status_all``/``ensure_up``/dry run, if so.
+        self.tenants_missing: str | None = None
+        self._unlocked_warned: set[Path] = set()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -97,7 +128,7 @@ class Migrator:
         try:
             return [str(row[0]) for row in self.adapter.query(query)]
         except DatabaseError as exc:
-            raise DatabaseError(
+            raise PrefixesQueryError(
                 f"prefixes_query {query!r} failed: {exc}; fix the query in the configuration "
                 "(if a global migration creates the table it reads, that migration must run "
                 "first: `whimbrel migrate`)",
@@ -114,7 +145,12 @@ class Migrator:
     def adapter(self) -> Adapter:
         if self._adapter is None:
             c = self.config
-            settings = Settings(c.lock_timeout, c.statement_timeout, c.migration_lock_wait)
+            settings = Settings(
+                c.lock_timeout,
+                c.statement_timeout,
+                c.migration_lock_wait,
+                connect_timeout=c.connect_timeout,
+            )
             adapter = adapter_for(c.database_url, settings)
             adapter.connect()
             self._adapter = adapter
@@ -133,26 +169,30 @@ class Migrator:
 
     # -- public API -------------------------------------------------------------------------
 
-    def up(self, **strategy: Any) -> list[int]:
+    def up(self, **strategy: Any) -> list[Migrated]:
         """Apply pending global migrations, then the tenant migrations of each prefix.
 
         ``strategy`` is one of ``all=True`` (default), ``step=N``, ``to=V``,
         ``to_exclusive=V``, plus ``dry_run``/``log_sql``; it applies to each set.
+        Returns what ran, global versions first (``Migrated``: an int with its prefix).
         """
         with self._reporting():
             if not _adapter_class(self.config.database_url).capabilities.schemas:
-                for prefix in self.known_prefixes():  # refused before the global ones run
+                # refused before the global ones run (the query may read what they create)
+                for prefix in self._prefixes(deferrable=lambda: bool(self.pending())):
                     self._check_prefix(prefix)
             # A target may be a tenant version only. Its files are enough to know it: the
             # tenants themselves may come from a table the global migrations create.
             tenant_files = partial(discover, self.config.tenant_migrations_path, warn=False)
             self._require_known_target(strategy, lambda: {f.version for f in tenant_files()})
             ran = self.run("up", _require_target=False, **strategy)
-            for prefix in self.known_prefixes():
+            # A dry run created nothing, so the query may read a table that is still to come.
+            dry_pending = bool(strategy.get("dry_run")) and bool(ran)
+            for prefix in self._prefixes(deferrable=lambda: dry_pending):
                 ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
             return ran
 
-    def down(self, to: int | None = None, **strategy: Any) -> list[int]:
+    def down(self, to: int | None = None, **strategy: Any) -> list[Migrated]:
         """Roll back the tenants first, then the global migrations.
 
         ``down(to=V)`` rolls back every version from V up; other strategies as ``run``.
@@ -161,10 +201,26 @@ class Migrator:
             if to is not None:
                 strategy["to"] = to
             self._require_known_target(strategy, lambda: {s.version for s in self.status_all()})
-            ran: list[int] = []
+            ran: list[Migrated] = []
             for prefix in self.known_prefixes():
                 ran += self.run("down", prefix=prefix, _require_target=False, **strategy)
             return ran + self.run("down", _require_target=False, **strategy)
+
+    def _prefixes(self, *, deferrable: Callable[[], bool]) -> list[str]:
+        """``known_prefixes()``; a failing ``prefixes_query`` is only warned about (and no
+        tenant listed) while ``deferrable()``: global migrations are still pending, and
+        may create the table it reads. Otherwise its ``PrefixesQueryError`` (exit 2)."""
+        try:
+            return self.known_prefixes()
+        except PrefixesQueryError as exc:
+            if not deferrable():
+                raise
+            self.tenants_missing = (
+                f"tenants not listed: {exc.args[0].split('; ')[0]}; global migrations are "
+                "pending, and the table it reads may be one they create: run `whimbrel migrate`"
+            )
+            log.warning("%s", self.tenants_missing)
+            return []
 
     def _require_known_target(
         self, strategy: dict[str, Any], tenant_versions: Callable[[], set[int]]
@@ -180,22 +236,42 @@ class Migrator:
             )
 
     def ensure_up(self) -> None:
-        """Raise ``MigrationsNotUp`` listing every pending migration (global and tenants)."""
+        """Raise ``MigrationsNotUp`` listing every pending migration (global and tenants).
+
+        A missing migrations folder is a ``ConfigError``: a gate that checked
+        nothing must not pass.
+        """
         with self._reporting():
+            folder = self.config.migrations_path
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"the migrations folder {folder} does not exist, so there is nothing to "
+                    "check: set migrations_path to the folder of your migrations (relative to "
+                    "the config file), or run from the project's folder"
+                )
             pending = [s for s in self.status_all() if s.status == "down"]
             if pending:
                 names = [
                     f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending
                 ]
+                missing = self.tenants_missing
                 raise MigrationsNotUp(
-                    "migrations not up: " + ", ".join(names) + "; run `whimbrel migrate`",
+                    "migrations not up: "
+                    + ", ".join(names)
+                    + "; run `whimbrel migrate`"
+                    + (f" ({missing})" if missing else ""),
                     pending=names,
                 )
 
     def status_all(self) -> list[MigrationStatus]:
-        """``status()`` of the global migrations, then of every tenant prefix."""
+        """``status()`` of the global migrations, then of every tenant prefix.
+
+        While global migrations are pending, a failing ``prefixes_query`` lists
+        the global ones only, with a warning saying why (see ``_prefixes``).
+        """
         rows = self.status()
-        for prefix in self.known_prefixes():
+        pending = any(r.status == "down" for r in rows)
+        for prefix in self._prefixes(deferrable=lambda: pending):
             rows += self.status(prefix)
         return rows
 
@@ -227,7 +303,7 @@ class Migrator:
         dry_run: bool = False,
         log_sql: bool = False,
         _require_target: bool = True,
-    ) -> list[int]:
+    ) -> list[Migrated]:
         """Migrate ``direction`` with one strategy; returns the versions that ran.
 
         Strategies: ``all=True``; ``step=N``; ``to=V`` (inclusive);
@@ -248,6 +324,11 @@ class Migrator:
                     versions.applied(prefix),
                     require_target=_require_target,
                     strict_order=self.config.strict_version_order,
+                    folder=self._folder(prefix),
+                    versions_table=self.adapter.versions_table(
+                        prefix, self.config.migration_source
+                    ),
+                    prefix=prefix,
                 )
                 checked = self._checked(planned, direction, prefix)
                 # A real run keeps the table even when nothing is pending; a dry run
@@ -281,7 +362,8 @@ class Migrator:
 
     def _executor(self, *, dry_run: bool = False, log_sql: bool = False) -> Executor:
         if dry_run:
-            return PrintingExecutor(log_sql=log_sql, out=self.out)
+            database = self.adapter.database_config()
+            return PrintingExecutor(log_sql=log_sql, out=self.out, database=database)
         return Executor(
             self.adapter, log_sql=log_sql, out=self.out, on_broken_connection=self.close
         )
@@ -308,6 +390,7 @@ class Migrator:
         from whimbrel.migrator.timescale import PlanCheck
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
+        database = self.adapter.database_config()
         migrations = [load(f) for f in planned]
         plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
         return check_plan(
@@ -319,6 +402,7 @@ class Migrator:
                 prefix=prefix,
                 defaults=defaults,
                 check=plan_check.for_migration(m, direction),
+                database=database,
             ),
             self.adapter.capabilities,
             direction,
@@ -330,32 +414,62 @@ class Migrator:
         direction: str,
         prefix: str | None,
         executor: Executor,
-    ) -> list[int]:
+    ) -> list[Migrated]:
         if not checked:
-            log.info("Migrations already %s", direction)
+            log.info("%sMigrations already %s", f"[{prefix}] " if prefix else "", direction)
             return []
         from whimbrel.migrator.runner import MigrationRunner
 
         adapter = self.adapter
         runner = MigrationRunner(adapter.capabilities, self._versions(), executor)
         dialect, defaults = adapter.dialect(prefix), self._defaults()
+        if executor.live:
+            self._warn_unlocked([m for m, _ in checked])
         ran = []
         progress = self.progress if executor.live else NullProgress()
+        tag = f"[{prefix}] " if prefix else ""  # tenants' lines name the prefix
         progress.on_start(len(checked))
         try:
             for index, (m, recorded) in enumerate(checked, 1):
-                progress.on_migration(index, m.file.label)
+                progress.on_migration(index, f"{tag}{m.file.label}")
                 with self._lock_released(m, prefix, executor):
                     applied = runner.apply(
                         m, direction, recorded, dialect, prefix=prefix, defaults=defaults
                     )
                 if applied:
-                    ran.append(m.file.version)
+                    ran.append(Migrated(m.file.version, prefix))
         except BaseException:
             progress.on_done(failed=True)
             raise
         progress.on_done()
         return ran
+
+    def _warn_unlocked(self, migrations: list[Migration]) -> None:
+        """One warning per run naming every file with ``disable_migration_lock = True``."""
+        if not self.config.migration_lock:
+            return
+        warned = self._unlocked_warned
+        files = [m.file.path for m in migrations if m.disable_migration_lock]
+        new = [str(path) for path in files if path not in warned]
+        warned.update(files)
+        if not new:
+            return
+        note = ""
+        capabilities = self.adapter.capabilities
+        if capabilities.session_lock and capabilities.concurrent_index:
+            note = (
+                "; whimbrel's lock here is a polled session lock that CREATE INDEX "
+                "CONCURRENTLY does not wait for, so concurrent indexes do not need the flag"
+            )
+        log.warning(
+            "%d migration(s) run with the migration lock released (disable_migration_lock = "
+            "True): %s; while one runs, another process migrating at once can run it too, "
+            "deadlock or leave a half-built index%s: remove the flag unless a migration "
+            "really must run unlocked",
+            len(new),
+            ", ".join(new),
+            note,
+        )
 
     def _one(self, direction: str, version: int, path: str | Path, prefix: str | None) -> str:
         file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
@@ -422,6 +536,8 @@ class Migrator:
             yield
             return
         self._reporting_depth = 1
+        self._unlocked_warned = set()  # warned once per public call, however many sets
+        self.tenants_missing = None
         try:
             yield
         except BaseException as exc:

@@ -34,7 +34,7 @@ from whimbrel.dialects.steps import AdapterStep, CatalogStep, Statement, preview
 from whimbrel.errors import DatabaseError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
-    from whimbrel.adapters.base import Adapter
+    from whimbrel.adapters.base import Adapter, DatabaseConfig
     from whimbrel.migrator.journal import Journal
 
 log = logging.getLogger("whimbrel")
@@ -109,6 +109,10 @@ class Executor:
         """The driver's own handle (``repo()`` attributes beyond execute/query)."""
         return self.adapter.native()
 
+    def database_config(self) -> DatabaseConfig | None:
+        """The database's settings, for ``repo().config()``."""
+        return self.adapter.database_config()
+
     # -- one migration ----------------------------------------------------------------------
 
     def start(self, label: str, direction: str, in_transaction: bool) -> None:
@@ -165,11 +169,21 @@ class PrintingExecutor(Executor):
     verb = "Would run"
     live = False
 
-    def __init__(self, *, log_sql: bool = False, out: Callable[[str], None] = print):
+    def __init__(
+        self,
+        *,
+        log_sql: bool = False,
+        out: Callable[[str], None] = print,
+        database: DatabaseConfig | None = None,
+    ):
         self.log_sql = log_sql
         self.out = out
         self.ran = []
         self.journal = None
+        self._database = database
+
+    def database_config(self) -> DatabaseConfig | None:
+        return self._database
 
     def emit(self, statement: Statement) -> None:
         end = statement.terminator if isinstance(statement, AdapterStep) else ";"

@@ -7,6 +7,8 @@ into their ``-- whimbrel:up`` / ``-- whimbrel:down`` sections.
 
 from __future__ import annotations
 
+import builtins
+import difflib
 import re
 import traceback
 from collections.abc import Callable
@@ -17,7 +19,12 @@ from typing import Any
 from whimbrel.dsl.commands import Command, ExecuteScript
 from whimbrel.dsl.recorder import Recorder, current, recording
 from whimbrel.dsl.reverse import forward_change, reverse_all
-from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError, MigrationFileError
+from whimbrel.errors import (
+    IrreversibleMigrationError,
+    MigrationDefinitionError,
+    MigrationFileError,
+    WhimbrelError,
+)
 from whimbrel.migrator.files import MigrationFile
 
 
@@ -59,7 +66,18 @@ class Migration:
                 fn()
                 commands = recorder.take()
             except MigrationDefinitionError as exc:
-                raise exc.locate(str(self.file.path), _line_in(exc, self.file.path)) from None
+                raise exc.locate(str(self.file.path), line_in(exc, self.file.path)) from None
+            except WhimbrelError:
+                raise  # a database error from repo(): the runner reports it
+            except Exception as exc:
+                if type(exc).__module__.startswith("whimbrel."):
+                    raise  # whimbrel's own control flow (lint's stop at repo().query())
+                name = getattr(fn, "__name__", direction)
+                raise MigrationFileError(
+                    f"{name}() raised {describe_exception(exc)}",
+                    path=str(self.file.path),
+                    line=line_in(exc, self.file.path),
+                ) from exc
         if self.reversible_by_change(direction):
             try:
                 return reverse_all(commands)
@@ -70,7 +88,41 @@ class Migration:
         return commands
 
 
-def _line_in(exc: BaseException, path: Path) -> int | None:
+def describe_exception(exc: BaseException) -> str:
+    """``NameError: name 'craete' is not defined. Did you mean: 'create'?``
+
+    Python 3.12 puts its "Did you mean" hint into ``TracebackException``; 3.11
+    prints it only from the interpreter's own hook, so it is worked out here the
+    same way (names the failing frame could see, attributes of the object).
+    """
+    text = "".join(traceback.TracebackException.from_exception(exc).format_exception_only())
+    text = text.strip()
+    if "Did you mean" not in text:
+        hint = _suggestion(exc)
+        text += f". Did you mean: {hint!r}?" if hint else ""
+    return text
+
+
+def _suggestion(exc: BaseException) -> str | None:
+    wrong = getattr(exc, "name", None)
+    if not isinstance(wrong, str):
+        return None
+    if isinstance(exc, AttributeError):
+        candidates = dir(getattr(exc, "obj", None))
+    elif isinstance(exc, NameError):
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        frame = tb.tb_frame if tb is not None else None
+        scopes = [frame.f_locals, frame.f_globals] if frame is not None else []
+        candidates = [n for scope in scopes for n in scope] + dir(builtins)
+    else:
+        return None
+    close = difflib.get_close_matches(wrong, [c for c in candidates if c != wrong], n=1)
+    return close[0] if close else None
+
+
+def line_in(exc: BaseException, path: Path) -> int | None:
     """The last line of ``path`` in the exception's traceback."""
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
     return lines[-1] if lines else None
@@ -96,12 +148,12 @@ def load_python(file: MigrationFile) -> Migration:
     try:
         exec(code, namespace)
     except MigrationDefinitionError as exc:
-        raise exc.locate(path, _line_in(exc, file.path)) from None
+        raise exc.locate(path, line_in(exc, file.path)) from None
     except Exception as exc:
         raise MigrationFileError(
-            f"loading the file raised {type(exc).__name__}: {exc}{_import_hint(exc, file.path)}",
+            f"loading the file raised {describe_exception(exc)}{_import_hint(exc, file.path)}",
             path=path,
-            line=_line_in(exc, file.path),
+            line=line_in(exc, file.path),
         ) from exc
     functions = {n: namespace[n] for n in ("change", "up", "down") if callable(namespace.get(n))}
     if "change" not in functions and "up" not in functions:

@@ -12,8 +12,9 @@ Example::
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from whimbrel.errors import OutOfOrderError, TargetNotFoundError, UsageError
+from whimbrel.errors import MigrationFileError, OutOfOrderError, TargetNotFoundError, UsageError
 from whimbrel.migrator.files import MigrationFile
 
 log = logging.getLogger("whimbrel")
@@ -78,13 +79,18 @@ def plan(
     *,
     require_target: bool = True,
     strict_order: bool = False,
+    folder: Path | None = None,
+    versions_table: str = "schema_migrations",
+    prefix: str | None = None,
 ) -> list[MigrationFile]:
     """The files a run takes, in the order they run.
 
     ``require_target`` refuses a ``to``/``to_exclusive`` that names no file
     and no applied version. Pending files older than the newest applied
     version are refused with ``strict_order``, and applied with a warning
-    otherwise.
+    otherwise. A rollback whose range holds an applied version without a file
+    is refused (``MigrationFileError``), naming it: passing over it would undo
+    older migrations beneath its changes.
 
     >>> plan("down", ("step", 1), [], [])
     []
@@ -99,23 +105,45 @@ def plan(
             )
     if direction == "up":
         candidates = [f for f in files if f.version not in done]
-        check_order(candidates, applied, strict_order)
-    else:
-        candidates = [f for f in reversed(files) if f.version in done]
-    return select(direction, kind, value, candidates)
+        check_order(candidates, applied, strict_order, prefix)
+        return select(direction, kind, value, candidates)
+    by_version = {f.version: f for f in files}
+    gone = {v: MigrationFile(v, "", Path()) for v in done if v not in by_version}
+    newest_first = [by_version.get(v) or gone[v] for v in sorted(done, reverse=True)]
+    chosen = select(direction, kind, value, newest_first)
+    missing = [f.version for f in chosen if f.version in gone]
+    if missing:
+        raise _missing_files(missing, folder, versions_table)
+    return chosen
 
 
-def check_order(pending: list[MigrationFile], applied: list[int], strict: bool) -> None:
+def _missing_files(missing: list[int], folder: Path | None, table: str) -> MigrationFileError:
+    """The refusal of a rollback over applied versions whose files are gone."""
+    listed = ", ".join(map(str, missing))
+    where = f" from {folder}" if folder is not None else ""
+    what = f"version {listed} is applied but its file is missing"
+    if len(missing) > 1:
+        what = f"versions {listed} are applied but their files are missing"
+    return MigrationFileError(
+        f"{what}{where}: the rollback would pass over it and undo older migrations beneath "
+        "its changes. Restore the file (e.g. from version control) and run rollback again; "
+        "if its changes were already undone by hand, delete its row first: "
+        f"DELETE FROM {table} WHERE version IN ({listed})"
+    )
+
+
+def check_order(
+    pending: list[MigrationFile], applied: list[int], strict: bool, prefix: str | None = None
+) -> None:
     """Refuse (``strict``) or warn about pending files older than the newest applied one."""
     if not pending or not applied or pending[0].version > max(applied):
         return
     older = [f.label for f in pending if f.version < max(applied)]
     if not older:
         return
-    message = (
-        f"{', '.join(older)} {'is' if len(older) == 1 else 'are'} older than the newest "
-        f"applied version {max(applied)}"
-    )
+    tag = f"[{prefix}] " if prefix else ""
+    verb = "is" if len(older) == 1 else "are"
+    message = f"{tag}{', '.join(older)} {verb} older than the newest applied version {max(applied)}"
     if strict:
         raise OutOfOrderError(
             f"{message}; strict_version_order refuses to apply them: give the file a newer "

@@ -31,15 +31,20 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from whimbrel.adapters.base import Capabilities
+from whimbrel.adapters.base import Capabilities, DatabaseConfig
 from whimbrel.dialects.base import Dialect
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import Command, CreateIndex, DropIndex, ExecuteCallable, RepoExecute
 from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
-from whimbrel.errors import DatabaseError, MigrationDefinitionError
+from whimbrel.errors import (
+    DatabaseError,
+    MigrationDefinitionError,
+    MigrationFailedError,
+    WhimbrelError,
+)
 from whimbrel.migrator.executor import Executor
 from whimbrel.migrator.journal import failed, stays_applied
-from whimbrel.migrator.loader import Migration
+from whimbrel.migrator.loader import Migration, describe_exception, line_in
 from whimbrel.migrator.versions import Versions
 
 log = logging.getLogger("whimbrel")
@@ -62,16 +67,24 @@ class Recording:
         return [sql for _, statements in self.steps for sql in statements]
 
 
-class _Probe(Exception):
-    """A checked migration reached ``repo().query()``: the rest depends on the database."""
+class _Probe(BaseException):
+    """A checked migration reached ``repo().query()``: the rest depends on the database.
+
+    A ``BaseException``, as control flow: neither a migration's own ``except Exception``
+    nor the loader's report of exceptions raised while recording may catch it.
+    """
 
 
 class _CheckRepo:
     """``repo()`` while recording for the check: writes are recorded, a read ends the check."""
 
-    def __init__(self, recorder: Recorder, steps: list[Step]):
+    def __init__(self, recorder: Recorder, steps: list[Step], database: DatabaseConfig | None):
         self._recorder = recorder
         self._steps = steps
+        self._database = database
+
+    def config(self) -> DatabaseConfig:
+        return _config(self._database)
 
     def execute(self, sql: str, params: Any = None) -> None:
         self._recorder.flush()  # the commands before it run first
@@ -103,12 +116,14 @@ def record(
     prefix: str | None,
     defaults: DslDefaults,
     check: Callable[[Command], None] | None = None,
+    database: DatabaseConfig | None = None,
 ) -> Recording:
     """Record and compile a migration without running anything (see the module docstring).
 
     ``check`` sees each command, in order, before it is compiled: the
     Migrator's whole-plan checks (``whimbrel.migrator.timescale.PlanCheck``)
     raise ``MigrationDefinitionError`` there, and the error gets the file.
+    ``database`` is what ``repo().config()`` returns while recording.
     """
     steps: list[Step] = []
 
@@ -129,7 +144,7 @@ def record(
         on_flush=compiled,
         source=migration.file.path,
     )
-    recorder.repo = _CheckRepo(recorder, steps)
+    recorder.repo = _CheckRepo(recorder, steps, database)
     try:
         compiled(migration.record(direction, recorder))
     except _Probe:
@@ -173,6 +188,24 @@ class Repo:
             raise AttributeError(name)
         self._flush()
         return getattr(self._executor.native(), name)
+
+    def config(self) -> DatabaseConfig:
+        """The database's settings (Ecto's ``Repo.config()``): scheme, host, port,
+        database, user; ``.password`` only when asked for, ``***`` when printed.
+
+        Example::
+
+            execute(f'ALTER DATABASE "{repo().config().database}" SET timezone TO \'UTC\'')
+        """
+        return _config(self._executor.database_config())
+
+
+def _config(database: DatabaseConfig | None) -> DatabaseConfig:
+    if database is None:  # a migration recorded outside the migrator (tests, lint)
+        raise MigrationDefinitionError(
+            "repo().config() needs a database: it is only known while whimbrel migrates one"
+        )
+    return database
 
 
 class MigrationRun:
@@ -245,7 +278,8 @@ class MigrationRun:
         snapshot that the build would wait on (Ecto's table lock does, hence
         its advice to disable the lock). What is not safe is the opposite:
         without the lock, several processes deploying at once build the same
-        index together, which deadlocks or leaves an INVALID index behind.
+        index together, which deadlocks or leaves an INVALID index behind; the
+        migrator says so once per run for every file with ``disable_migration_lock``.
         """
         if not self.capabilities.concurrent_index_needs_no_transaction:
             return
@@ -255,16 +289,6 @@ class MigrationRun:
             log.warning(
                 "%s is %s concurrently inside a transaction, which PostgreSQL refuses: "
                 "set `disable_ddl_transaction = True` in the migration",
-                where,
-                verb,
-            )
-        if self.migration.disable_migration_lock and self.capabilities.session_lock:
-            log.warning(
-                "%s is %s concurrently with `disable_migration_lock = True`: whimbrel's "
-                "migration lock here is a polled session lock that a concurrent index build "
-                "does not wait for, so the flag is not needed, and without the lock two "
-                "processes migrating at once can both build this index, deadlock or leave "
-                "it INVALID: remove `disable_migration_lock = True` from the migration",
                 where,
                 verb,
             )
@@ -279,6 +303,15 @@ class MigrationRun:
         with recording(recorder):
             fn()
             recorder.flush()
+
+
+def _raised(exc: Exception, m: Migration) -> DatabaseError:
+    """An exception from the migration's Python code, worded as the failure report's cause."""
+    if isinstance(exc, MigrationDefinitionError):
+        return DatabaseError(str(exc))
+    line = line_in(exc, m.file.path)
+    where = f"{m.file.path}:{line}" if line else str(m.file.path)
+    return DatabaseError(f"{where}: raised {describe_exception(exc)}")
 
 
 class MigrationRunner:
@@ -302,9 +335,10 @@ class MigrationRunner:
         """Run ``m``; False when another process ran it meanwhile (nothing was done)."""
         executor, source = self.executor, self.versions.source
         in_tx = self.capabilities.transactional_ddl and m.transactional(direction)
-        log.info("== %s %s %s (%s)", executor.verb, m.file.version, m.file.name, direction)
+        tag = f"[{prefix}] " if prefix is not None else ""  # every line names the tenant
+        log.info("== %s%s %s %s (%s)", tag, executor.verb, m.file.version, m.file.name, direction)
         started = time.monotonic()
-        executor.start(m.file.label, direction, in_tx)
+        executor.start(tag + m.file.label, direction, in_tx)
         if in_tx:
             executor.begin(recorded.upcoming)
         if not self.capabilities.session_lock and executor.live:
@@ -314,9 +348,12 @@ class MigrationRunner:
             if (m.file.version in self.versions.applied(prefix)) == (direction == "up"):
                 if in_tx:
                     executor.rollback()
-                log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                log.info(
+                    "== %s%s already %s (another process ran it)", tag, m.file.version, direction
+                )
                 return False
         executor.journal = executor.open_journal(prefix, source, m.file.version, direction)
+        label = m.file.label + (f" in {prefix}" if prefix is not None else "")
         try:
             run = MigrationRun(
                 m,
@@ -343,15 +380,38 @@ class MigrationRunner:
             if in_tx:
                 executor.rollback()
             journal, executor.journal, f = executor.journal, None, m.file
-            raise failed(f.label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
-        except BaseException:
+            raise failed(label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
+        except MigrationFailedError:
+            executor.journal = None  # already says what ran and what stays (the journal)
+            if in_tx:
+                executor.rollback()
+            raise
+        except Exception as exc:  # Python code of the migration failed at run time
+            if in_tx:
+                executor.rollback()
+            journal, executor.journal, f = executor.journal, None, m.file
+            error = failed(
+                label, f.version, direction, _raised(exc, m), executor.ran, in_tx, journal
+            )
+            if isinstance(exc, WhimbrelError):  # keep its class (and exit code); say what stays
+                exc.add_note(str(error).partition("\n")[2].strip())
+                raise
+            raise error from exc
+        except BaseException:  # Ctrl-C, SIGTERM: say what became of the migration, then stop
             executor.journal = None
             if in_tx:
                 executor.rollback()
-            if executor.ran and not in_tx and executor.live:
-                log.warning(stays_applied(m.file.label, direction, executor.ran))
+                if executor.live:
+                    log.warning(
+                        "migration %s (%s) interrupted: its transaction was rolled back, "
+                        "nothing of it was applied",
+                        label,
+                        direction,
+                    )
+            elif executor.ran and executor.live:
+                log.warning(stays_applied(label, direction, executor.ran))
             raise
         if executor.live:
             done = "Migrated" if direction == "up" else "Rolled back"
-            log.info("== %s %s in %.2fs", done, m.file.version, time.monotonic() - started)
+            log.info("== %s%s %s in %.2fs", tag, done, m.file.version, time.monotonic() - started)
         return True
