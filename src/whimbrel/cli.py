@@ -204,7 +204,7 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     if not opts.get("dry_run"):
         from whimbrel.progress import progress_for
 
-        migrator.progress = progress_for(sys.stderr, quiet=ctx.find_root().params["quiet"])
+        migrator.progress = progress_for(sys.stderr, quiet=log.level > logging.INFO)
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
