@@ -24,6 +24,7 @@ is only in the database, ``- index "i"`` only in the migrations.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,8 +81,14 @@ def _replayed(migrator: Migrator, url: str) -> Catalog:
     from whimbrel.migrator.core import Migrator as Base
 
     config = dataclasses.replace(migrator.config, database_url=url)
-    with Base(config, out=lambda _line: None) as scratch:
-        scratch.up()
+    logger = logging.getLogger("whimbrel")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))  # the replay's "== Running" lines are noise
+    try:
+        with Base(config, out=lambda _line: None) as scratch:
+            scratch.up()
+    finally:
+        logger.setLevel(level)
     return inspect(url, versions_table=config.migration_source)
 
 
