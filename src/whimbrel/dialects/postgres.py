@@ -12,6 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import Dialect, cascade, compiles, default_type
+from whimbrel.dialects.features import TimescaleDB
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import (
     AddColumn,
@@ -82,6 +83,12 @@ class PostgresDialect(Dialect):
         "naive_datetime_usec": "timestamp",
         "time_usec": "time",
     }
+
+    def __init__(self, prefix: str | None = None, *, timescaledb: TimescaleDB | None = None):
+        super().__init__(prefix)
+        #: The server's TimescaleDB, which ``whimbrel.dialects.timescale`` compiles for;
+        #: None: the extension is not installed.
+        self.timescaledb = timescaledb
 
     # -- types ----------------------------------------------------------------------
 
@@ -303,3 +310,9 @@ class PostgresDialect(Dialect):
             f"ALTER TYPE {self._type_name(c.enum)} RENAME VALUE "
             f"{self.string(c.value)} TO {self.string(c.to)}"
         ]
+
+
+# The TimescaleDB commands' compilers register themselves on PostgresDialect
+# (``@compiles(..., on=PostgresDialect)``); importing them here means every
+# PostgresDialect can compile them, however it was imported.
+from whimbrel.dialects import timescale as _timescale  # noqa: E402, F401

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from whimbrel.dsl import recorder as _rec
+from whimbrel.dsl import timescale as _ts
+from whimbrel.dsl import timescale_api as _ts_api
 from whimbrel.dsl.checks import check_choice as _check_choice
 from whimbrel.dsl.checks import check_name as _check_name
 from whimbrel.dsl.checks import check_prefix as _check_prefix
@@ -318,8 +320,8 @@ def _in_prefix(command: str, obj: Table | Index | Constraint | EnumType) -> None
 @overload
 def create(obj: Table) -> Block: ...
 @overload
-def create(obj: Index | Constraint | EnumType) -> None: ...
-def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
+def create(obj: Index | Constraint | EnumType | _ts.TimescaleObject) -> None: ...
+def create(obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject) -> Block | None:
     """Create a table (optionally ``with`` a block of columns), an index, a constraint
     or a PostgreSQL enum type.
 
@@ -327,6 +329,9 @@ def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
     ``create(enum("mood", ["happy", "sad"]))`` makes ``CREATE TYPE ... AS ENUM``.
     """
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        _ts_api.create(obj)
+        return None
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"create() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
@@ -384,6 +389,9 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
     name = "drop_if_exists" if if_exists else "drop"
     _check_choice(f"{name}()", "mode", mode, DROP_MODES)
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        _ts_api.drop(obj, mode, if_exists)
+        return
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"{name}() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
@@ -399,7 +407,9 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
         rec.record(DropEnum(obj, mode, if_exists))
 
 
-def drop(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+def drop(
+    obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject, mode: str = "restrict"
+) -> None:
     """Drop a table, index, constraint or enum type; ``mode="cascade"`` drops dependents too.
 
     Reversible for indexes, and for enums whose values are given
@@ -408,7 +418,9 @@ def drop(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> 
     _drop(obj, mode, False)
 
 
-def drop_if_exists(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+def drop_if_exists(
+    obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject, mode: str = "restrict"
+) -> None:
     """Drop a table, index, constraint or enum type when it exists."""
     _drop(obj, mode, True)
 

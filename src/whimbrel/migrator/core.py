@@ -296,17 +296,32 @@ class Migrator:
 
         A syntax error, a DSL mistake, a missing ``execute_file`` or an
         irreversible ``change()`` in the last file of the plan then stops the
-        run before the first file runs. The recordings are kept for the run.
+        run before the first file runs, and so does what ``PlanCheck`` refuses
+        across files (TimescaleDB commands: extension, targets, keys,
+        transactions). The recordings are kept for the run.
         """
         if not planned:
             return []
         from whimbrel.migrator.loader import load
         from whimbrel.migrator.runner import record
+        from whimbrel.migrator.timescale import PlanCheck
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         migrations = [load(f) for f in planned]
+        plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
         return [
-            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
+            (
+                m,
+                record(
+                    m,
+                    direction,
+                    dialect,
+                    prefix=prefix,
+                    defaults=defaults,
+                    check=plan_check.for_migration(m, direction),
+                ),
+            )
+            for m in migrations
         ]
 
     def _run_plan(
@@ -346,7 +361,7 @@ class Migrator:
         file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
         with self._reporting(), self._locked(prefix):
             versions = self._versions()
-            versions.create(prefix)
+            self._executor().setup(versions.setup_sql(prefix))
             if (version in versions.applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
             self._run_plan(
@@ -376,9 +391,7 @@ class Migrator:
         with lock(prefix, source):
             yield
             if not self.adapter.capabilities.transactional_ddl:
-                from whimbrel.migrator.journal import Journal
-
-                Journal.tidy(self.adapter, prefix, source)
+                self.adapter.journal_class().tidy(self.adapter, prefix, source)
 
     def _lock_released(
         self, m: Migration, prefix: str | None, executor: Executor
