@@ -233,8 +233,21 @@ class Adapter(ABC):
         """Run a typed step: expand a ``CatalogStep`` into SQL sent through ``emit`` (SQLite),
         or run an operation of the adapter's own (ArangoDB's HTTP operations).
 
-        Only adapters whose dialect returns such steps implement it.
+        Plans that read one table (``whimbrel.dialects.catalog_checks``) are
+        expanded here on every database, from ``whimbrel.inspect``; SQLite's
+        rebuild plans and ArangoDB's operations are their adapters' own.
         """
+        from whimbrel.dialects.catalog_checks import TABLE_PLANS
+        from whimbrel.dialects.steps import CatalogStep
+
+        if isinstance(step, CatalogStep) and isinstance(step.plan, TABLE_PLANS):
+            from whimbrel.inspect import inspect
+
+            catalog = inspect(self.conn, step.plan.prefix)  # type: ignore[attr-defined]
+            table = next((t for t in catalog.tables if t.name == step.plan.table), None)
+            for sql in step.plan.expand(table):
+                emit(sql)
+            return
         raise UnsupportedFeatureError(
             f"{self.name} cannot run {type(step).__name__} ({step.preview}): it was compiled "
             "for another database; compile the migration with this database's dialect"

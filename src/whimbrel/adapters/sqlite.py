@@ -178,6 +178,7 @@ class SQLiteAdapter(Adapter):
             return
         if not isinstance(plan, TablePlan):
             super().run_step(step, emit)
+            return
         schema = self.read_table(plan.table.name)
         expansion = plan.expand(schema)
         if not expansion.rebuilt:

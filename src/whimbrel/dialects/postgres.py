@@ -49,6 +49,10 @@ _INDEX_CLAUSE = re.compile(r"^\s*(WITH|TABLESPACE)\b", re.IGNORECASE)
 REFERENCE_TYPES = {"serial": "integer", "bigserial": "bigint", "identity": "bigint"}
 
 
+#: A size or precision in a type: ``varchar(255)`` -> ``varchar``.
+_SIZE = re.compile(r"\(\s*\d+(\s*,\s*\d+)?\s*\)")
+
+
 class PostgresDialect(Dialect):
     name = "postgresql"
     types: ClassVar[dict[str, str]] = {
@@ -103,6 +107,14 @@ class PostgresDialect(Dialect):
             return "varchar(255)"
         if ecto_type == "decimal" and opts.precision is not None and opts.scale is None:
             return f"numeric({opts.precision},0)"
+        if opts.fields is not None:
+            if sql_type != "interval":
+                raise self.unsupported(
+                    f'fields={opts.fields!r} on a "{ecto_type}" column (interval fields)',
+                    'use fields= with the "duration" (interval) type only',
+                )
+            sized = f"interval {opts.fields}"
+            return sized + (f"({opts.precision})" if opts.precision is not None else "")
         return super().sized(ecto_type, sql_type, opts)
 
     def _identity(self, opts: ColumnOpts) -> str:
@@ -129,8 +141,10 @@ class PostgresDialect(Dialect):
             # A list default of a json/jsonb ("map") column is a JSON array, not ARRAY[...].
             return super().list_literal(value, type_)
         items = ", ".join(self.literal(v, type_.of) for v in value)
-        # The cast types an empty ARRAY[], which PostgreSQL cannot infer.
-        return f"ARRAY[{items}]::{self.column_type(type_, ColumnOpts())}"
+        # The cast types an empty ARRAY[], which PostgreSQL cannot infer; as in Ecto it names
+        # the type without its size (varchar[], not varchar(255)[]): the stored default matches.
+        cast = _SIZE.sub("", self.column_type(type_, ColumnOpts()))
+        return f"ARRAY[{items}]::{cast}"
 
     def comments(self, table: Table, columns: tuple[Any, ...]) -> list[str]:
         out = []
@@ -157,7 +171,7 @@ class PostgresDialect(Dialect):
             if actions
             else []
         )
-        return [*statements, *self.comments(t, c.changes)]
+        return [*self.column_drops(t, c.changes), *statements, *self.comments(t, c.changes)]
 
     @compiles(AddColumn)
     def _add_actions(self, t: Table, ch: AddColumn) -> list[str]:

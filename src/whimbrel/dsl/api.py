@@ -16,6 +16,7 @@ while these functions run. The column changes used inside blocks live in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -58,6 +59,7 @@ from whimbrel.dsl.objects import (
     Index,
     IndexColumn,
     PrimaryKey,
+    QuotedName,
     Reference,
     Table,
     default_index_name,
@@ -81,6 +83,20 @@ def fragment(sql: str) -> Fragment:
 def array(type: ColumnType) -> ArrayType:  # noqa: A002 - mirrors Ecto's {:array, type}
     """An array column type: ``add("tags", array("text"), default=[])``."""
     return ArrayType(_check_type("array()", type))
+
+
+def quoted(column: str) -> QuotedName:
+    """An index column that is a name, quoted as one: ``index("t", [quoted("first name")])``.
+
+    A string that is not a plain identifier is otherwise an SQL expression
+    (``"lower(email)"``), sent as written.
+
+    >>> quoted("first name")
+    'first name'
+    """
+    if not isinstance(column, str) or not column:
+        raise _fail(f"quoted() takes a column name, got {column!r}")
+    return QuotedName(column)
 
 
 def asc(column: str) -> IndexColumn:
@@ -180,6 +196,8 @@ def index(
     as in Ecto; text starting with ``WITH`` or ``TABLESPACE`` is used verbatim).
     """
     cols = tuple([columns] if isinstance(columns, str | IndexColumn) else columns)
+    for col in cols:
+        _check_expression(table, col.expr if isinstance(col, IndexColumn) else col)
     if not cols and name is None:
         raise _fail(f'index("{table}"): give the columns, or name= to refer to an existing index')
     if nulls_distinct is not None and not unique:
@@ -202,6 +220,22 @@ def index(
         comment,
         options,
     )
+
+
+def _check_expression(table: str, column: str) -> None:
+    """An index expression is one SQL expression: a ``;`` outside quotes is refused."""
+    if isinstance(column, QuotedName):
+        return
+    if ";" in _QUOTED.sub("", column):
+        raise _fail(
+            f'index("{table}"): the column {column!r} holds a ";" outside quotes; an index '
+            'column is a name or one SQL expression: remove the ";", or use '
+            f"quoted({column!r}) if it is a column name"
+        )
+
+
+#: Quoted text ('...', "...", `...`, doubled quotes inside), removed before looking for ";".
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`")
 
 
 def unique_index(table: str, columns: Any = (), **opts: Any) -> Index:
@@ -554,6 +588,7 @@ __all__ = [
     "fragment",
     "index",
     "prefix",
+    "quoted",
     "references",
     "rename",
     "repo",

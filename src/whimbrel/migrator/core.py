@@ -303,26 +303,26 @@ class Migrator:
         if not planned:
             return []
         from whimbrel.migrator.loader import load
+        from whimbrel.migrator.precheck import check_plan
         from whimbrel.migrator.runner import record
         from whimbrel.migrator.timescale import PlanCheck
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         migrations = [load(f) for f in planned]
         plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
-        return [
-            (
+        return check_plan(
+            migrations,
+            lambda m: record(
                 m,
-                record(
-                    m,
-                    direction,
-                    dialect,
-                    prefix=prefix,
-                    defaults=defaults,
-                    check=plan_check.for_migration(m, direction),
-                ),
-            )
-            for m in migrations
-        ]
+                direction,
+                dialect,
+                prefix=prefix,
+                defaults=defaults,
+                check=plan_check.for_migration(m, direction),
+            ),
+            self.adapter.capabilities,
+            direction,
+        )
 
     def _run_plan(
         self,
