@@ -304,6 +304,45 @@ def load(ctx: click.Context, file: str, config_path: str | None, database_url: s
     click.echo(f"Loaded {file}")
 
 
+@cli.command(short_help="Compare the database's schema with what the migrations build.")
+@click.option("--json", "as_json", is_flag=True, help="Print the drift and both catalogs as JSON.")
+@click.option(
+    "--scratch-url",
+    help="An empty database to replay the migrations into (default: a throwaway one "
+    "created beside the target and dropped afterwards).",
+)
+@_common
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    as_json: bool,
+    scratch_url: str | None,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
+    """Replay the migrations into a scratch database and compare its schema with the database's.
+
+    Exit 1 when they differ (one line per difference, read from the migrations'
+    schema to the database's), 0 when they match, 2 on bad input.
+    """
+    from whimbrel.drift import drift
+
+    _remember(scratch_url)
+    report = drift(_migrator(ctx, config_path, database_url), scratch_url)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report.lines:
+            click.echo(line)
+        log.info(
+            "diff: %s",
+            f"{len(report.lines)} difference(s) between the migrations and the database"
+            if report.lines
+            else "the database matches the migrations",
+        )
+    ctx.exit(1 if report.lines else 0)
+
+
 @cli.command(short_help="Check migrations for DDL that is unsafe in production.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import select
 import subprocess
 from pathlib import Path
 
@@ -25,6 +26,25 @@ class Clock:
     def __call__(self) -> float:
         self.now += 0.5
         return self.now
+
+
+def drain(master: int, quiet_for: float = 1.0) -> str:
+    """Everything waiting on a pty's master side.
+
+    One ``os.read`` returns what the line discipline has ready, which may be
+    only part of what was written; read until nothing more arrives for
+    ``quiet_for`` seconds.
+    """
+    chunks = []
+    while select.select([master], [], [], quiet_for)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
 
 
 def run_in_pty(args: list[str], cwd: Path) -> str:
@@ -103,7 +123,7 @@ def test_terminal_progress_rewrites_one_line_through_the_migrator(tmp_path: Path
             assert m.up() == VERSIONS
             logger.warning("after the run")
         stream.flush()
-        text = os.read(master, 65536).decode()
+        text = drain(master)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)

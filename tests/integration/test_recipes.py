@@ -25,8 +25,6 @@ from whimbrel.cli import cli
 from whimbrel.errors import MigrationsNotUp
 
 RECIPES = Path(__file__).resolve().parents[2] / "docs" / "recipes.md"
-#: Commands the recipes use that are built in a later round; checked once they exist.
-LATER = {"diff", "lint"}
 
 
 def recipe(name: str) -> str:
@@ -204,7 +202,7 @@ def test_yaml_recipes_parse_and_name_real_commands(name: str) -> None:
     calls = [argv for doc in documents for argv in whimbrel_invocations(doc)]
     assert calls, f"{name} runs no whimbrel command"
     known = set(cli.commands)
-    unknown = [argv for argv in calls if subcommand(argv) not in known | LATER]
+    unknown = [argv for argv in calls if subcommand(argv) not in known]
     assert unknown == []
     for argv in calls:
         if subcommand(argv) in known:  # options too: --help after them must parse
@@ -216,13 +214,6 @@ def test_yaml_recipes_parse_and_name_real_commands(name: str) -> None:
                 check=False,
             )
             assert done.returncode == 0, (argv, done.stderr)
-
-
-def test_later_commands_used_by_the_recipes_exist_once_built() -> None:
-    missing = sorted(LATER - set(cli.commands))
-    if missing:
-        pytest.skip(f"whimbrel {' and '.join(missing)} not built yet (issue 14, next round)")
-    assert LATER <= set(cli.commands)
 
 
 def test_k8s_job_then_init_container(tmp_path: Path, pg_url: str) -> None:
@@ -260,8 +251,6 @@ def test_github_actions_steps_in_order(tmp_path: Path, pg_url: str) -> None:
         if step.get("if") == "env.PRODUCTION_SCHEMA_URL != ''":
             continue  # the secret is not set here, as on a fork
         for argv in _from_shell(step.get("run", "")):
-            if subcommand(argv) in LATER and subcommand(argv) not in cli.commands:
-                continue  # checked by test_later_commands_used_by_the_recipes_exist_once_built
             done = subprocess.run(
                 [sys.executable, "-m", "whimbrel", *argv[1:]],
                 cwd=tmp_path,

@@ -99,7 +99,9 @@ def run_check(name: str, settings: Settings) -> list[str]:
     if name == "versions":
         return _versions(folders)
     if name == "lint":
-        return checks.lint([str(f) for f in folders if f.is_dir()])
+        # The rules depend on the database: the one the plugin's databases are made on.
+        target = settings.migrator(settings.base_url or "sqlite:///:memory:").config
+        return checks.lint([str(f) for f in dict.fromkeys(folders) if f.is_dir()], target)
     if settings.diff_url is None:
         raise CheckSkipped(
             "set whimbrel_diff_url (or --whimbrel-diff-url) to the database to compare"

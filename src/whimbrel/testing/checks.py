@@ -10,20 +10,21 @@ Example::
                           "sqlite:////tmp/scratch.db")
     assert problems == [], "\\n".join(problems)
 
-``take_snapshot``/``drift`` are the two places that read and compare a
-catalog: point them at ``whimbrel.inspect`` to use the full inspector.
+Catalogs are read and compared with ``whimbrel.inspect``; ``lint`` is
+``whimbrel.lint.lint_paths`` and ``diff`` is ``whimbrel.drift``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from whimbrel.testing import catalog
+from whimbrel.inspect import Catalog, inspect
+from whimbrel.inspect import diff as drift
 
 if TYPE_CHECKING:
+    from whimbrel.config import Config
     from whimbrel.migrator.core import Migrator
     from whimbrel.migrator.files import MigrationFile
 
@@ -32,8 +33,10 @@ MigratorFactory = Callable[[str], "Migrator"]
 #: Names accepted in the ``whimbrel_checks`` ini option.
 CHECKS = ("up_down_up", "versions", "lint", "diff")
 
-take_snapshot = catalog.snapshot  # the one line to switch to whimbrel.inspect
-drift = catalog.diff  # and its diff
+
+def take_snapshot(m: Migrator) -> Catalog:
+    """The catalog of the migrator's database, whimbrel's own tables left out."""
+    return inspect(m.config.database_url, versions_table=m.config.migration_source)
 
 
 class CheckSkipped(Exception):
@@ -62,26 +65,22 @@ def _round_trip(m: Migrator, file: MigrationFile, source: str) -> list[str]:
 
     step = "up"
     try:
-        before = take_snapshot(m.adapter, source)
+        before = take_snapshot(m)
         m.up(step=1)
-        after = take_snapshot(m.adapter, source)
+        after = take_snapshot(m)
         step = "down"
         m.down(step=1)
-        problems = _differs(file, "down did not undo up", before, take_snapshot(m.adapter, source))
+        problems = _differs(file, "down did not undo up", before, take_snapshot(m))
         if problems:
             return problems
         step = "up again"
         m.up(step=1)
-        return _differs(
-            file, "up again gave another schema", after, take_snapshot(m.adapter, source)
-        )
+        return _differs(file, "up again gave another schema", after, take_snapshot(m))
     except WhimbrelError as exc:
         return [f"{file.label}: {step} failed: {exc}"]
 
 
-def _differs(
-    file: MigrationFile, what: str, want: catalog.Snapshot, got: catalog.Snapshot
-) -> list[str]:
+def _differs(file: MigrationFile, what: str, want: Catalog, got: Catalog) -> list[str]:
     lines = drift(want, got)
     if not lines:
         return []
@@ -112,25 +111,22 @@ def versions(files: Sequence[MigrationFile], now: dt.datetime | None = None) -> 
     return problems
 
 
-def lint(paths: Sequence[str]) -> list[str]:
-    """Findings of ``whimbrel.lint`` (skipped with the reason while that module is absent)."""
-    try:
-        module = importlib.import_module("whimbrel.lint")
-    except ImportError as exc:
-        raise CheckSkipped(f"whimbrel.lint is not available ({exc})") from exc
-    # Hook for the lead: whimbrel.lint is written in parallel; its entry point
-    # is expected to be lint_paths(paths) -> findings with a str() form.
-    run = getattr(module, "lint_paths", None)
-    if run is None:
-        raise CheckSkipped("whimbrel.lint has no lint_paths(paths); wire the check to its API")
-    return [str(finding) for finding in run(list(paths))]
+def lint(paths: Sequence[str], config: Config) -> list[str]:
+    """Findings of ``whimbrel.lint`` for ``paths``, with the rules of the configured database."""
+    from whimbrel.lint import database_of, lint_paths
+    from whimbrel.lint.engine import dsl_defaults
+
+    if not paths:
+        return []
+    findings = lint_paths(
+        list(paths), database=database_of(config.database_url), defaults=dsl_defaults(config)
+    )
+    return [str(finding) for finding in findings]
 
 
 def diff(factory: MigratorFactory, scratch_url: str, target_url: str) -> list[str]:
-    """Migrate an empty scratch database and compare its schema with ``target_url``'s."""
-    with factory(scratch_url) as m:
-        m.up()
-        want = take_snapshot(m.adapter, m.config.migration_source)
-    with factory(target_url) as t:
-        got = take_snapshot(t.adapter, t.config.migration_source)
-    return drift(want, got)
+    """Migrate the empty database ``scratch_url`` and compare its schema with ``target_url``'s."""
+    from whimbrel.drift import drift as replay
+
+    with factory(target_url) as target:
+        return replay(target, scratch_url).lines
