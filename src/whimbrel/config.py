@@ -46,6 +46,8 @@ KEYS: dict[str, tuple[type, ...]] = {
     "migration_timestamps": (dict,),
     "lock_timeout": (str, int),
     "statement_timeout": (str, int),
+    "lock_timeout_retries": (int,),
+    "lock_timeout_retry_delay": (str, int),
     "lint": (str,),
 }
 #: What lint findings do to `migrate`: log warnings, or stop the run (exit 2).
@@ -80,6 +82,10 @@ class Config:
     migration_timestamps: dict[str, Any] = field(default_factory=dict)
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    #: Retries of a transactional migration that timed out waiting for a table lock.
+    lock_timeout_retries: int = 0
+    #: Seconds before the first retry; each later one waits twice as long (with jitter).
+    lock_timeout_retry_delay: float = 1.0
     lint: str = "warn"
     files: tuple[Path, ...] = ()
 
@@ -236,6 +242,10 @@ def _build(
         migration_timestamps=values.get("migration_timestamps", {}),
         lock_timeout=_timeout(values.get("lock_timeout")),
         statement_timeout=_timeout(values.get("statement_timeout")),
+        lock_timeout_retries=values.get("lock_timeout_retries", 0),
+        lock_timeout_retry_delay=seconds(
+            values.get("lock_timeout_retry_delay", "1s"), "lock_timeout_retry_delay"
+        ),
         lint=values.get("lint", "warn"),
         files=files,
     )
@@ -259,7 +269,13 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
         )
     for key in TABLE_KEYS:
         _check_table(key, values.get(key, {}), origin.get(key, ""))
-    for key in ("lock_timeout", "statement_timeout"):
+    retries = values.get("lock_timeout_retries", 0)
+    if isinstance(retries, bool) or retries < 0:
+        raise ConfigError(
+            f"{origin['lock_timeout_retries']}: lock_timeout_retries = {retries!r} must be a "
+            "whole number of retries (0 or more)"
+        )
+    for key in ("lock_timeout", "statement_timeout", "lock_timeout_retry_delay"):
         if key in values:
             seconds(values[key], key, origin[key])
     if values.get("lint", "warn") not in LINT_MODES:

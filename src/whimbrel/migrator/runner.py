@@ -37,6 +37,7 @@ from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import Command, CreateIndex, DropIndex, ExecuteCallable, RepoExecute
 from whimbrel.dsl.recorder import DslDefaults, Recorder, recording
 from whimbrel.errors import DatabaseError, MigrationDefinitionError
+from whimbrel.migrator.checksums import Checksums, file_checksum
 from whimbrel.migrator.executor import Executor
 from whimbrel.migrator.journal import failed, stays_applied
 from whimbrel.migrator.loader import Migration
@@ -266,6 +267,16 @@ class MigrationRunner:
         self.versions = versions
         self.executor = executor
 
+    def _book(self, m: Migration, direction: str, prefix: str | None) -> None:
+        """The version row and, on a real run, the file's checksum (see ``checksums``)."""
+        executor, version = self.executor, m.file.version
+        executor.emit(self.versions.record_sql(prefix, version, direction))
+        if executor.live:
+            checksums = Checksums(self.versions.adapter, self.versions.source)
+            sql = checksums.record_sql(prefix, version, direction, file_checksum(m.file.path))
+            for statement in sql:
+                executor.emit(statement)
+
     def apply(
         self,
         m: Migration,
@@ -304,9 +315,7 @@ class MigrationRunner:
             )
             run.run(recorded)
             journal, executor.journal = executor.journal, None
-            book = partial(
-                executor.emit, self.versions.record_sql(prefix, m.file.version, direction)
-            )
+            book = partial(self._book, m, direction, prefix)
             if journal is not None:  # the version row and the cleanup commit together
                 journal.finish(book)
             else:
