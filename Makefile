@@ -39,8 +39,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-## bench: whimbrel against psql, alembic and yoyo on PostgreSQL (N=500)
+## bench: whimbrel against each database's own client, alembic and yoyo; one table (BENCH_ARGS=--quick)
 bench: $(STAMP)
+	@command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null 2>&1 \
+		|| echo "no sqlite3 client: the SQLite floor is Python's sqlite3.executescript"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## clean: remove the virtualenv, the example's database and its lock file, bench output
