@@ -72,6 +72,8 @@ class Verdict:
     edited: list[MigrationFile] = field(default_factory=list)
     #: version -> current checksum of every applied file that has one.
     current: dict[int, str] = field(default_factory=dict)
+    #: every version of the folder, applied or pending.
+    known: set[int] = field(default_factory=set)
 
 
 class Checksums:
@@ -125,6 +127,7 @@ class Checksums:
         recorded = self.recorded(prefix)
         verdict = Verdict()
         for f in files:
+            verdict.known.add(f.version)
             if f.version not in done:
                 continue
             now = verdict.current[f.version] = file_checksum(f.path)
@@ -152,7 +155,7 @@ class Checksums:
         accepted = set(accept)
         edited = {f.version for f in verdict.edited}
         # Versions of another folder (tenants) are left to that folder's run.
-        stray = sorted((accepted & set(verdict.current)) - edited)
+        stray = sorted((accepted & verdict.known) - edited)
         if stray:
             raise UsageError(
                 f"--accept-edited {', '.join(map(str, stray))}: not an applied migration whose "
