@@ -249,6 +249,9 @@ class Adapter(ABC):
             # Jitter keeps many waiters from polling in lock step.
             time.sleep(self.settings.lock_poll_interval * (0.5 + random.random()))
 
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:  # noqa: B027
+        """Drop the index ``name`` if a failed concurrent build left it INVALID (PostgreSQL)."""
+
     def lock_name(self, prefix: str | None, source: str) -> str:
         return f"whimbrel:{self.database_name()}:{prefix or ''}:{source}"
 

@@ -14,11 +14,14 @@ open snapshot) cannot deadlock with it, as it can with a blocking
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from whimbrel.adapters.base import Adapter, Capabilities, import_driver
 from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
+
+log = logging.getLogger("whimbrel")
 
 
 class PostgresAdapter(Adapter):
@@ -80,6 +83,28 @@ class PostgresAdapter(Adapter):
 
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        """A cancelled or failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it.
+
+        Only an index marked invalid is dropped; a valid one of the same name is
+        left for the build to report ("already exists").
+        """
+        invalid = self.query(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) "
+            "AND NOT i.indisvalid",
+            (name, schema),
+        )
+        if invalid:
+            target = qualified(name, schema)
+            log.warning(
+                "index %s is INVALID (an earlier concurrent build failed or was cancelled): "
+                "dropping it before building it again",
+                target,
+            )
+            self.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {target}")
 
     def acquire_lock(self, prefix: str | None, source: str) -> None:
         name = self.lock_name(prefix, source)

@@ -124,14 +124,22 @@ class Executor:
                 self._on_broken_connection()
 
     def open_journal(
-        self, prefix: str | None, source: str, version: int, direction: str
+        self, prefix: str | None, source: str, version: int, direction: str, in_tx: bool = False
     ) -> Journal | None:
-        """Statement progress, where the database cannot roll DDL back (see ``journal``)."""
-        if self.adapter.capabilities.transactional_ddl:
+        """Statement progress of a migration that runs without a transaction (see ``journal``).
+
+        That is every migration where DDL cannot be rolled back (MySQL), and a
+        ``disable_ddl_transaction`` one elsewhere (PostgreSQL's concurrent index builds).
+        """
+        if in_tx:
             return None
         from whimbrel.migrator.journal import Journal
 
         return Journal.open(self.adapter, prefix, source, version, direction)
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        """Before a concurrent index build: drop an INVALID index a failed build left."""
+        self.adapter.drop_invalid_index(name, schema)
 
     @contextmanager
     def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:
@@ -191,9 +199,12 @@ class PrintingExecutor(Executor):
         pass
 
     def open_journal(
-        self, prefix: str | None, source: str, version: int, direction: str
+        self, prefix: str | None, source: str, version: int, direction: str, in_tx: bool = False
     ) -> Journal | None:
         return None
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        pass  # the catalog is not read in a dry run
 
     @contextmanager
     def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:

@@ -61,6 +61,7 @@ class Journal:
         earlier: list[tuple[str, str]],
     ):
         self.adapter = adapter
+        self.prefix, self.source = prefix, source
         self.table = adapter.versions_table(prefix, source + SUFFIX)
         self.version = int(version)
         self.direction = direction
@@ -140,6 +141,18 @@ class Journal:
         except BaseException:
             self.adapter.rollback()
             raise
+        self.tidy(self.adapter, self.prefix, self.source)
+
+    def forget_if_empty(self) -> None:
+        """After a failure: drop the journal table if nothing at all was journaled.
+
+        A failure before the first statement completed leaves no progress to
+        resume, so the database keeps only Ecto's table.
+        """
+        try:
+            self.tidy(self.adapter, self.prefix, self.source)
+        except DatabaseError:
+            pass  # the connection is gone: the failure itself is what gets reported
 
     @property
     def _where(self) -> str:
@@ -209,7 +222,7 @@ def failed(
         tail = "\n  nothing was applied: the transaction, with the version row, was rolled back."
     elif journal is not None and ran:
         tail = (
-            "\n  the database commits each DDL statement, so these statements had completed "
+            "\n  it ran without a transaction, so these statements had completed "
             f"and stay applied:{listed}\n  the version was not recorded; whimbrel journaled "
             f"them in {journal.table}: fix the failing statement and run it again; it resumes at "
             f"statement {len(ran) + 1} without repeating them. To change them "

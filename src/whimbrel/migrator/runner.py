@@ -210,6 +210,10 @@ class MigrationRun:
             else:
                 if isinstance(command, CreateIndex | DropIndex) and command.index.concurrently:
                     self.warn_concurrently(command)
+                    if isinstance(command, CreateIndex) and not self.in_transaction:
+                        # A build that failed or was cancelled leaves an INVALID index
+                        # of the same name behind, which the new build would trip on.
+                        self.executor.drop_invalid_index(command.index.name, command.index.prefix)
                 for sql in statements:
                     self.executor.emit(sql)
 
@@ -295,7 +299,9 @@ class MigrationRunner:
         executor.start(m.file.label, direction, in_tx)
         if in_tx:
             executor.begin(recorded.upcoming)
-        executor.journal = executor.open_journal(prefix, source, m.file.version, direction)
+        executor.journal = executor.open_journal(
+            prefix, source, m.file.version, direction, in_tx
+        )
         try:
             if in_tx and not self.capabilities.session_lock and executor.live:
                 # No session lock: the transaction is the lock, so versions are re-read in it.
@@ -326,9 +332,13 @@ class MigrationRunner:
             if in_tx:
                 executor.rollback()
             journal, executor.journal, f = executor.journal, None, m.file
+            if journal is not None:
+                journal.forget_if_empty()
             raise failed(f.label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
         except BaseException:
-            executor.journal = None
+            journal, executor.journal = executor.journal, None
+            if journal is not None:
+                journal.forget_if_empty()
             if in_tx:
                 executor.rollback()
             if executor.ran and not in_tx and executor.live:
