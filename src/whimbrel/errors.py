@@ -140,10 +140,19 @@ class DatabaseConnectionError(WhimbrelError):
 class DatabaseError(WhimbrelError):
     """The database rejected a statement; the driver's error is the ``__cause__``."""
 
-    def __init__(self, message: str, *, statement: str | None = None, sqlstate: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        statement: str | None = None,
+        sqlstate: str | None = None,
+        code: int | None = None,
+    ):
         super().__init__(message)
         self.statement = statement
         self.sqlstate = sqlstate
+        #: The driver's numeric error code where it has one (MySQL's 1060, say).
+        self.code = code
 
 
 class MigrationFailedError(WhimbrelError):

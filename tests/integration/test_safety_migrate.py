@@ -195,7 +195,10 @@ def _table_locked(url: str, table: str, seconds: float) -> Iterator[None]:
 def _locked_table_project(project: Path, url: str, retries: int) -> None:
     write_table_migrations(project, [10])
     write_config(
-        project, lock_timeout="500ms", lock_timeout_retries=retries, lock_timeout_retry_delay="200ms"
+        project,
+        lock_timeout="500ms",
+        lock_timeout_retries=retries,
+        lock_timeout_retry_delay="200ms",
     )
     with migrator(project, url) as m:
         m.up()

@@ -61,7 +61,7 @@ class MySQLAdapter(Adapter):
     progress_columns = (
         "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
         "{statement_hash} char(64) NOT NULL, {statement} mediumtext NOT NULL, {done_at} datetime, "
-        "PRIMARY KEY ({version}, {direction}, {step})"
+        "{session_id} bigint, PRIMARY KEY ({version}, {direction}, {step})"
     )
     capabilities = Capabilities(
         transactional_ddl=False, session_lock=True, schemas=False, concurrent_index=True
@@ -162,7 +162,8 @@ class MySQLAdapter(Adapter):
             cursor.execute(sql, params)
         except self._pymysql.MySQLError as exc:
             cursor.close()
-            raise DatabaseError(f"{_reason(exc)}", statement=sql) from exc
+            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+            raise DatabaseError(f"{_reason(exc)}", statement=sql, code=code) from exc
         except KeyboardInterrupt:
             self._kill_session()
             raise
@@ -203,6 +204,13 @@ class MySQLAdapter(Adapter):
             (prefix, name),
         )
         return bool(rows)
+
+    def session_id(self) -> int | None:
+        return int(self.conn.thread_id())
+
+    def session_alive(self, session: int) -> bool:
+        sql = "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = %s"
+        return bool(self.query(sql, (session,)))
 
     def database_name(self) -> str:
         return str(self.query("SELECT DATABASE()")[0][0])

@@ -81,6 +81,12 @@ class PostgresAdapter(Adapter):
             self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0]
         )
 
+    def session_id(self) -> int | None:
+        return int(self.conn.info.backend_pid)
+
+    def session_alive(self, session: int) -> bool:
+        return bool(self.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (session,)))
+
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
 

@@ -74,7 +74,8 @@ class Executor:
 
     def run_data(self, sql: str, params: Any = None) -> None:
         """``repo().execute()``: a data change in order with the DDL."""
-        self._run(sql, params, sql if params is None else f"{sql} -- params: {params!r}")
+        # The journal keys it by its SQL alone: parameter values may be secrets.
+        self._run(sql, params, sql, data=True)
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """``repo().query()``: rows from the database."""
@@ -82,17 +83,20 @@ class Executor:
             log.info("%s %s", sql, params if params is not None else "")
         return self.adapter.query(sql, params)
 
-    def _run(self, sql: str, params: Any, key: str) -> None:
+    def _run(self, sql: str, params: Any, key: str, *, data: bool = False) -> None:
         """Run one statement (``key`` identifies it in the journal), unless it already ran."""
-        if self.journal is not None and self.journal.already_ran(key):
+        journal = self.journal
+        if journal is not None and journal.already_ran(key):
             self.ran.append(sql)
             return
         if self.log_sql:
             log.info("%s", sql if params is None else f"{sql} {params!r}")
-        self.adapter.execute(sql, params)
+        if journal is None:
+            self.adapter.execute(sql, params)
+        else:
+            # repo().execute is a data change whatever its first word (a CTE, say).
+            journal.run("INSERT" if data else sql, key, lambda: self.adapter.execute(sql, params))
         self.ran.append(sql)
-        if self.journal is not None:
-            self.journal.record(key)
 
     def skip_callable(self, fn: Callable[[], Any]) -> bool:
         """Whether ``execute(fn)`` is left out (a dry run prints a note instead)."""

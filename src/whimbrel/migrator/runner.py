@@ -299,9 +299,7 @@ class MigrationRunner:
         executor.start(m.file.label, direction, in_tx)
         if in_tx:
             executor.begin(recorded.upcoming)
-        executor.journal = executor.open_journal(
-            prefix, source, m.file.version, direction, in_tx
-        )
+        executor.journal = executor.open_journal(prefix, source, m.file.version, direction, in_tx)
         try:
             if in_tx and not self.capabilities.session_lock and executor.live:
                 # No session lock: the transaction is the lock, so versions are re-read in it.
