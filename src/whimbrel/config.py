@@ -38,7 +38,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "prefixes": (list,),
     "prefixes_query": (str,),
     "migration_source": (str,),
-    "migration_lock": (bool,),
+    "migration_lock": (bool, str),
     "migration_lock_wait": (int, float),
     "strict_version_order": (bool,),
     "migration_primary_key": (dict,),
@@ -74,7 +74,8 @@ class Config:
     prefixes: tuple[str, ...] = ()
     prefixes_query: str | None = None
     migration_source: str = "schema_migrations"
-    migration_lock: bool = True
+    #: True (the session lock), False (none) or "table" (a lease row, for poolers).
+    migration_lock: bool | str = True
     migration_lock_wait: float | None = None
     strict_version_order: bool = False
     migration_primary_key: dict[str, Any] = field(default_factory=dict)
@@ -178,6 +179,8 @@ def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
+        if str in types:
+            return raw  # migration_lock = "table"
         raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false")
     if list in types:
         return [p.strip() for p in raw.split(",") if p.strip()]
@@ -269,6 +272,12 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
         )
     for key in TABLE_KEYS:
         _check_table(key, values.get(key, {}), origin.get(key, ""))
+    lock = values.get("migration_lock", True)
+    if isinstance(lock, str) and lock != "table":
+        raise ConfigError(
+            f"{origin['migration_lock']}: migration_lock = {lock!r}: use true (the session "
+            'lock), false (no lock) or "table" (a lease row that works through a pooler)'
+        )
     retries = values.get("lock_timeout_retries", 0)
     if isinstance(retries, bool) or retries < 0:
         raise ConfigError(

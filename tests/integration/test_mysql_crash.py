@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from dbs import MYSQL
 from migration_helpers import (
     PROGRESS,
     Catalog,
@@ -21,6 +20,8 @@ from migration_helpers import (
     write_change,
     write_up_down,
 )
+
+from dbs import MYSQL
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""PostgreSQL ``disable_ddl_transaction`` migrations: journaled, resumed, INVALID indexes rebuilt."""
+"""PostgreSQL `disable_ddl_transaction` migrations: journaled, resumed, INVALID index rebuilt."""
 
 from __future__ import annotations
 

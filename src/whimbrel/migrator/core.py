@@ -436,6 +436,10 @@ class Migrator:
         """Hold the migration lock; on the way out, drop an empty progress journal."""
         source = self.config.migration_source
         lock = self.adapter.migration_lock if self.config.migration_lock else _no_lock
+        if self.config.migration_lock == "table":
+            from whimbrel.migrator.lease import LeaseLock
+
+            lock = LeaseLock(self.adapter, self.adapter.settings).held
         with lock(prefix, source):
             yield
             if not self.adapter.capabilities.transactional_ddl:
@@ -447,7 +451,7 @@ class Migrator:
         self, m: Migration, prefix: str | None, executor: Executor
     ) -> AbstractContextManager[None]:
         """``disable_migration_lock = True``: run this migration without holding the lock."""
-        if m.disable_migration_lock and self.config.migration_lock:
+        if m.disable_migration_lock and self.config.migration_lock is True:
             return executor.lock_released(prefix, self.config.migration_source)
         return nullcontext()
 
