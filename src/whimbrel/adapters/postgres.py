@@ -46,6 +46,9 @@ class PostgresAdapter(Adapter):
                 autocommit=True,
                 connect_timeout=10,
                 application_name="whimbrel",
+                # No server-side prepared statements: behind PgBouncer in transaction
+                # mode they land on another server connection ("_pg3_0 already exists").
+                prepare_threshold=None,
             )
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
