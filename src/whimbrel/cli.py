@@ -201,6 +201,10 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     )
     if direction == "down" and not strategy:
         strategy = {"step": 1}
+    if not opts.get("dry_run"):
+        from whimbrel.progress import progress_for
+
+        migrator.progress = progress_for(sys.stderr, quiet=ctx.find_root().params["quiet"])
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
@@ -282,7 +286,33 @@ def ensure_up(ctx: click.Context, config_path: str | None, database_url: str | N
     click.echo("Migrations up")
 
 
-@cli.command()
+@cli.command(short_help="Write the schema and applied versions to a file.")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_common
+@click.pass_context
+def dump(
+    ctx: click.Context, file: str | None, config_path: str | None, database_url: str | None
+) -> None:
+    """Write the schema and applied versions to FILE (default: structure.sql beside the config)."""
+    from whimbrel import structure
+
+    result = structure.dump(_migrator(ctx, config_path, database_url), file)
+    click.echo(f"Wrote {result.path} ({result.versions} versions)")
+
+
+@cli.command(short_help="Load a dump into an empty database.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_common
+@click.pass_context
+def load(ctx: click.Context, file: str, config_path: str | None, database_url: str | None) -> None:
+    """Load a dump written by `whimbrel dump` into an empty database."""
+    from whimbrel import structure
+
+    structure.load(_migrator(ctx, config_path, database_url), file)
+    click.echo(f"Loaded {file}")
+
+
+@cli.command(short_help="Check migrations for DDL that is unsafe in production.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option(
@@ -300,7 +330,8 @@ def lint(
 ) -> None:
     """Check migrations for DDL that is unsafe in production (default: the migrations folders).
 
-    Exit 1 when something is found, 0 when clean; see docs/lint.md for the rules.
+    Exit 1 when something is found, 0 when clean. Each finding names the rule, the
+    file and line, why it is dangerous and the safe sequence of migrations.
     """
     from whimbrel.config import load_config
     from whimbrel.lint import database_of, lint_paths

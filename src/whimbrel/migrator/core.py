@@ -46,6 +46,7 @@ from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, plan
 from whimbrel.migrator.versions import Versions
+from whimbrel.progress import NullProgress, Progress
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
@@ -81,6 +82,8 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
+        #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
+        self.progress: Progress = NullProgress()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -382,26 +385,34 @@ class Migrator:
         if not checked:
             log.info("Migrations already %s", direction)
             return []
+        from whimbrel.migrator.retry import with_lock_retries
         from whimbrel.migrator.runner import MigrationRunner
 
         adapter = self.adapter
         runner = MigrationRunner(adapter.capabilities, self._versions(), executor)
         dialect, defaults = adapter.dialect(prefix), self._defaults()
         ran = []
-        from whimbrel.migrator.retry import with_lock_retries
 
         c = self.config
-        for m, recorded in checked:
-            apply = partial(
-                runner.apply, m, direction, recorded, dialect, prefix=prefix, defaults=defaults
-            )
-            with self._lock_released(m, prefix, executor):
-                retries = c.lock_timeout_retries if c.lock_timeout and executor.live else 0
-                done = with_lock_retries(
-                    apply, retries=retries, delay=c.lock_timeout_retry_delay, label=m.file.label
+        retries = c.lock_timeout_retries if c.lock_timeout and executor.live else 0
+        progress = self.progress if executor.live else NullProgress()
+        progress.on_start(len(checked))
+        try:
+            for index, (m, recorded) in enumerate(checked, 1):
+                progress.on_migration(index, m.file.label)
+                apply = partial(
+                    runner.apply, m, direction, recorded, dialect, prefix=prefix, defaults=defaults
                 )
-                if done:
+                with self._lock_released(m, prefix, executor):
+                    applied = with_lock_retries(
+                        apply, retries=retries, delay=c.lock_timeout_retry_delay, label=m.file.label
+                    )
+                if applied:
                     ran.append(m.file.version)
+        except BaseException:
+            progress.on_done(failed=True)
+            raise
+        progress.on_done()
         return ran
 
     def _one(self, direction: str, version: int, path: str | Path, prefix: str | None) -> str:
