@@ -204,7 +204,9 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     if not opts.get("dry_run"):
         from whimbrel.progress import progress_for
 
-        migrator.progress = progress_for(sys.stderr, quiet=ctx.find_root().params["quiet"])
+        # -q is not an exposed parameter (it may follow the command): it lowers the log level.
+        quiet = log.getEffectiveLevel() > logging.INFO
+        migrator.progress = progress_for(sys.stderr, quiet=quiet)
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
