@@ -26,7 +26,10 @@ from dbs import MYSQL
 
 @contextmanager
 def _held(url: str, statements: list[str], seconds: float) -> Iterator[None]:
-    """Another session runs ``statements`` (taking a lock), holds it ``seconds``, then ends."""
+    """Another session runs ``statements`` (taking a lock), holds it ``seconds``, then ends.
+
+    Long enough for whimbrel to start and reach the statement on a loaded machine.
+    """
     taken = threading.Event()
 
     def hold() -> None:
@@ -89,7 +92,7 @@ def test_an_alter_finished_by_the_orphan_session_is_not_repeated(
     )
     assert run_cli(tmp_path, mysql_url, "migrate", "--to", "10").returncode == 0
     # An open transaction that read t makes the ALTER wait for its metadata lock.
-    with _held(mysql_url, ["START TRANSACTION", "SELECT * FROM t"], 3.0):
+    with _held(mysql_url, ["START TRANSACTION", "SELECT * FROM t"], 8.0):
         _kill_when_running(mysql_url, _start(tmp_path, mysql_url), "ALTER TABLE t ADD")
     done = run_cli(tmp_path, mysql_url, "migrate")  # without the intent: Duplicate column name
     assert done.returncode == 0, done.stderr
@@ -119,7 +122,7 @@ def test_an_insert_select_of_a_killed_run_runs_exactly_once(tmp_path: Path, mysq
         'execute("DELETE FROM dst")\ndrop(table("before_copy"))',
     )
     assert run_cli(tmp_path, mysql_url, "migrate", "--to", "10").returncode == 0
-    with _held(mysql_url, ["LOCK TABLES dst WRITE"], 3.0):
+    with _held(mysql_url, ["LOCK TABLES dst WRITE"], 8.0):
         _kill_when_running(mysql_url, _start(tmp_path, mysql_url), "INSERT INTO dst")
     done = run_cli(tmp_path, mysql_url, "migrate")
     assert done.returncode == 0, done.stderr
