@@ -179,9 +179,12 @@ def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        if str in types:
+        if str in types and raw == "table":
             return raw  # migration_lock = "table"
-        raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false")
+        extra = ' (or "table")' if str in types else ""
+        raise ConfigError(
+            f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false{extra}"
+        )
     if list in types:
         return [p.strip() for p in raw.split(",") if p.strip()]
     if dict in types:
