@@ -28,8 +28,14 @@ demo: $(DEMO_STAMP)
 	cd examples/blog && rm -f whimbrel.db && ../../$(DEMO_VENV)/bin/whimbrel migrate \
 		&& ../../$(DEMO_VENV)/bin/whimbrel status
 
-## test: the whole suite (unit + integration on real SQLite and PostgreSQL), lint and types
-test: $(STAMP)
+TSDB := tests/timescale
+# The TimescaleDB test server (PGlite + pglite-socket), pinned by its package-lock.json.
+$(TSDB)/node_modules/.installed: $(TSDB)/package.json $(TSDB)/package-lock.json
+	cd $(TSDB) && npm ci --silent
+	touch $@
+
+## test: the whole suite (unit + integration on real SQLite, PostgreSQL and TimescaleDB), lint and types
+test: $(STAMP) $(TSDB)/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

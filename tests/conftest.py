@@ -30,12 +30,14 @@ from dbs import (
     in_ci,
     selected_backends,
 )
+from tsdb import discover_timescale, fresh_schema
 
 # Which URL fixture serves each backend, and which fixtures need a server (for marks).
 URL_FIXTURES = {"sqlite": "sqlite_url", "postgres": "pg_url", "mysql": "mysql_url"}
 SERVER_FIXTURES = {
     "postgres": {"pg_admin_url", "pg_url"},
     "mysql": {"mysql_admin_url", "mysql_url"},
+    "timescale": {"timescale_server", "tsdb_url"},
 }
 
 
@@ -142,3 +144,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """
     url: str = request.getfixturevalue(URL_FIXTURES[request.param])
     return url
+
+
+@pytest.fixture(scope="session")
+def timescale_server() -> Iterator[Server]:
+    """$WHIMBREL_TEST_TIMESCALE_URL, else a PGlite TimescaleDB started once per session/worker."""
+    yield from _serve(discover_timescale)
+
+
+@pytest.fixture
+def tsdb_url(timescale_server: Server, db_names: DatabaseNames) -> Iterator[str]:
+    """URL of the TimescaleDB server with a new schema first on search_path, dropped after.
+
+    The server has one database (PGlite), so a schema is what each test owns.
+    """
+    with fresh_schema(timescale_server.admin_url, db_names.new()) as url:
+        yield url

@@ -62,6 +62,7 @@ class _Handler(logging.Handler):
 def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         log.setLevel(logging.WARNING)
+        ctx.meta["whimbrel.quiet"] = True  # the flag is not a parameter (expose_value=False)
 
 
 def _global_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -204,9 +205,7 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     if not opts.get("dry_run"):
         from whimbrel.progress import progress_for
 
-        # -q is not an exposed parameter (it may follow the command): it lowers the log level.
-        quiet = log.getEffectiveLevel() > logging.INFO
-        migrator.progress = progress_for(sys.stderr, quiet=quiet)
+        migrator.progress = progress_for(sys.stderr, quiet=ctx.meta.get("whimbrel.quiet", False))
     prefix = opts.pop("prefix")
     if prefix is not None:
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
@@ -416,7 +415,7 @@ def _show(result: Generated, config: Config | None = None) -> None:
     default="blank",
     show_default=True,
     help="blank, create_table, alter_table, add_column, add_index, add_foreign_key, "
-    "add_trigger or create_enum.",
+    "add_trigger, create_enum or hypertable (TimescaleDB).",
 )
 @_gen_common
 @click.pass_context
@@ -433,10 +432,13 @@ def gen_migration(
     NAME says what the template fills in: add_summary_to_posts adds the
     column summary to posts.
     """
+    from whimbrel.adapters import is_arangodb
     from whimbrel.generators import generate_migration
 
     config = _gen_config(ctx, config_path, database_url)
-    _show(generate_migration(_folder(config, tenant), name, template=template), config)
+    arango = is_arangodb(config.database_url)
+    folder = _folder(config, tenant)
+    _show(generate_migration(folder, name, template=template, arango=arango), config)
 
 
 @gen.command("outbox", short_help="The transactional outbox table.")

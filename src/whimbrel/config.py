@@ -239,7 +239,7 @@ def _build(
         ).resolve(),
         prefixes=tuple(prefixes),
         prefixes_query=values.get("prefixes_query"),
-        migration_source=values.get("migration_source", "schema_migrations"),
+        migration_source=values.get("migration_source") or _default_source(url),
         migration_lock=values.get("migration_lock", True),
         migration_lock_wait=None if wait is None else float(wait),
         strict_version_order=values.get("strict_version_order", False),
@@ -255,6 +255,17 @@ def _build(
         lint=values.get("lint", "warn"),
         files=files,
     )
+
+
+def _default_source(url: str) -> str:
+    """``schema_migrations`` (Ecto's), or ``_migrations`` on ArangoDB (ArangoXEcto's)."""
+    from whimbrel.adapters import is_arangodb
+
+    try:
+        arango = is_arangodb(url)
+    except ConfigError:  # a malformed URL is reported when it connects, with the fix
+        return "schema_migrations"
+    return "_migrations" if arango else "schema_migrations"
 
 
 def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:

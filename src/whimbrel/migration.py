@@ -19,5 +19,7 @@ from whimbrel.dsl.columns import *  # noqa: F403
 from whimbrel.dsl.columns import __all__ as _columns
 from whimbrel.dsl.enums import *  # noqa: F403
 from whimbrel.dsl.enums import __all__ as _enums
+from whimbrel.dsl.timescale_api import *  # noqa: F403
+from whimbrel.dsl.timescale_api import __all__ as _timescale
 
-__all__ = sorted([*_core, *_columns, *_enums])
+__all__ = sorted([*_core, *_columns, *_enums, *_timescale])

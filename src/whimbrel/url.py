@@ -22,10 +22,11 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from whimbrel.errors import ConfigError
 
 #: The schemes adapters are registered for (``whimbrel.adapters.REGISTRY`` checks it matches).
-SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb")
+SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "arangodb", "arangodbs")
 _EXAMPLES = (
     "postgresql://user@host:5432/db, sqlite:///path.db, "
-    "mysql://user@host:3306/db or mariadb://user@host:3306/db"
+    "mysql://user@host:3306/db, mariadb://user@host:3306/db or "
+    "arangodb://user@host:8529/db"
 )
 #: ``scheme:/`` or ``scheme://``: a scheme only counts when a slash follows, so the
 #: ``admin:`` of ``admin:pw@host/db`` is read as a user name, not a scheme.

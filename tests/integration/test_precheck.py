@@ -113,3 +113,31 @@ def test_the_check_and_the_run_share_one_recording(tmp_path: Path, db_url: str) 
     assert counter.read_text() == "x"
     catalog = Catalog(db_url)
     assert catalog._rows("SELECT id FROM a") == [(7,)]
+
+
+def test_a_concurrent_index_inside_a_transaction_is_refused_before_anything_runs(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # PostgreSQL refuses CREATE INDEX CONCURRENTLY in a transaction; found before 10 runs.
+    write_change(tmp_path, 10, "create_a", 'with create(table("a")):\n    add("x", "text")')
+    write_change(tmp_path, 20, "index_a", 'create(index("a", ["x"], concurrently=True))')
+    done = run_cli(tmp_path, pg_url, "migrate")
+    assert done.returncode == 2, done.stderr
+    error = error_text(done)
+    assert "20_index_a.py" in error and "disable_ddl_transaction = True" in error
+    assert Catalog(pg_url).tables() == set()
+
+
+def test_every_refusal_of_the_plan_is_reported_at_once(tmp_path: Path, db_url: str) -> None:
+    refused = UNEXPRESSIBLE.get(backend(db_url))
+    if refused is None:
+        pytest.skip(f"{backend(db_url)} expresses every command of the DSL")
+    write_change(tmp_path, 10, "create_a", 'with create(table("a")):\n    add("x", "text")')
+    write_change(tmp_path, 20, "first_refusal", refused)
+    write_change(tmp_path, 30, "second_refusal", refused)
+    done = run_cli(tmp_path, db_url, "migrate")
+    assert done.returncode == 2, done.stderr
+    error = error_text(done)
+    assert "2 problems" in error, error
+    assert "20_first_refusal.py" in error and "30_second_refusal.py" in error
+    assert Catalog(db_url).tables() == set()

@@ -47,7 +47,8 @@ from whimbrel.migration import (
 
 
 def compile_mysql(migration: Migration, flavor: str | None = None) -> list[str]:
-    return compile_with(MySQLDialect(flavor=flavor), migration)
+    """The statements as ``--dry-run`` prints them (a catalog step as its preview)."""
+    return [str(s) for s in compile_with(MySQLDialect(flavor=flavor), migration)]
 
 
 KEY = "`id` bigint unsigned not null auto_increment"
@@ -191,8 +192,9 @@ ACCEPTED: list[Any] = [
             call(remove, "body"),
         ),
         [
+            '-- before dropping column "posts"."body": drop its foreign keys first',
             "ALTER TABLE `posts` ADD COLUMN `views` integer DEFAULT 0 AFTER `title`, "
-            "MODIFY `title` text NOT NULL, DROP COLUMN `body`"
+            "MODIFY `title` text NOT NULL, DROP COLUMN `body`",
         ],
         id="one-alter-many-actions",
     ),
@@ -211,6 +213,8 @@ ACCEPTED: list[Any] = [
         ),
         [
             "ALTER TABLE `posts` DROP FOREIGN KEY `posts_author_id_fkey`",
+            "-- then ALTER TABLE `posts` DROP INDEX `posts_author_id_fkey`, if InnoDB made that "
+            "index for the foreign key",
             "ALTER TABLE `posts` MODIFY `author_id` bigint unsigned, ADD CONSTRAINT "
             "`posts_author_id_fkey` FOREIGN KEY (`author_id`) REFERENCES `people` (`id`)",
         ],
@@ -218,7 +222,10 @@ ACCEPTED: list[Any] = [
     ),
     pytest.param(
         altering(table("posts"), call(remove, "author_id", references("users"))),
-        ["ALTER TABLE `posts` DROP FOREIGN KEY `posts_author_id_fkey`, DROP COLUMN `author_id`"],
+        [
+            '-- before dropping column "posts"."author_id": drop its foreign keys first',
+            "ALTER TABLE `posts` DROP FOREIGN KEY `posts_author_id_fkey`, DROP COLUMN `author_id`",
+        ],
         id="remove-reference",
     ),
     pytest.param(
@@ -330,7 +337,7 @@ IF_EXISTS_FORMS: list[Any] = [
 
 @pytest.mark.parametrize(("migration", "mariadb_sql"), IF_EXISTS_FORMS)
 def test_if_exists_forms_are_mariadb_only(migration: Migration, mariadb_sql: str) -> None:
-    assert compile_mysql(migration, "mariadb") == [mariadb_sql]
+    assert compile_mysql(migration, "mariadb")[-1] == mariadb_sql
     for flavor, label in (("mysql", "MySQL"), (None, "MySQL/MariaDB")):
         with pytest.raises(UnsupportedFeatureError) as err:
             compile_mysql(migration, flavor)
@@ -358,7 +365,7 @@ UNSUPPORTED: list[Any] = [
     ),
     pytest.param(
         lambda: create(index("posts", ["title"], using="gin")),
-        ["using='gin'", '"btree" or "hash"', "FULLTEXT"],
+        ["using='gin'", '"btree" or leave using= out', "FULLTEXT"],
         id="index-using",
     ),
     pytest.param(

@@ -97,7 +97,7 @@ def test_words_of_a_name(name: str, subject: str, target: str | None) -> None:
 def test_every_template_is_offered() -> None:
     assert set(TEMPLATES) == {
         "blank", "create_table", "alter_table", "add_column", "add_index",
-        "add_foreign_key", "add_trigger", "create_enum",
+        "add_foreign_key", "add_trigger", "create_enum", "hypertable",
     }  # fmt: skip
 
 

@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "sqlite": "whimbrel.adapters.sqlite:SQLiteAdapter",
     "mysql": "whimbrel.adapters.mysql:MySQLAdapter",
     "mariadb": "whimbrel.adapters.mysql:MySQLAdapter",
+    "arangodb": "whimbrel.adapters.arangodb:ArangoAdapter",
+    "arangodbs": "whimbrel.adapters.arangodb:ArangoAdapter",
 }
 
 
@@ -40,9 +42,26 @@ def adapter_class(url: str) -> type[Adapter]:
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
 
 
+def is_arangodb(url: str) -> bool:
+    """Whether ``url`` is an ArangoDB URL (without importing any adapter).
+
+    >>> is_arangodb("arangodb://root@db:8529/app"), is_arangodb("sqlite:///x.db")
+    (True, False)
+    """
+    return REGISTRY.get(scheme(url), "").endswith(":ArangoAdapter")
+
+
 def adapter_for(url: str, settings: Settings | None = None) -> Adapter:
     """A new, unconnected adapter for ``url``."""
     return adapter_class(url)(url, settings)
 
 
-__all__ = ["Adapter", "Capabilities", "Settings", "REGISTRY", "adapter_class", "adapter_for"]
+__all__ = [
+    "Adapter",
+    "Capabilities",
+    "Settings",
+    "REGISTRY",
+    "adapter_class",
+    "adapter_for",
+    "is_arangodb",
+]

@@ -28,7 +28,7 @@ log = logging.getLogger("whimbrel")
 
 if TYPE_CHECKING:
     from whimbrel.dialects.base import Dialect
-    from whimbrel.dialects.steps import CatalogStep, Statement
+    from whimbrel.dialects.steps import AdapterStep, Statement
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,11 @@ class Adapter(ABC):
     #: SQL for "now, in UTC" as the versions table stores it.
     now_utc: ClassVar[str] = "CURRENT_TIMESTAMP"
     version_columns: ClassVar[str] = "bigint PRIMARY KEY, {inserted_at} timestamp(0)"
-    #: The progress journal kept where DDL is not transactional (``whimbrel.migrator.journal``).
+    #: "module:Class" of the progress journal kept where DDL is not transactional.
+    journal_path: ClassVar[str] = "whimbrel.migrator.journal:Journal"
+    #: ``migration_source`` when the configuration names none.
+    default_source: ClassVar[str] = "schema_migrations"
+    #: The progress journal's SQL columns (``whimbrel.migrator.journal``).
     progress_columns: ClassVar[str] = (
         "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
         "{statement_hash} char(64) NOT NULL, {statement} text NOT NULL, {done_at} timestamp(0), "
@@ -124,6 +128,40 @@ class Adapter(ABC):
         """The compiler for this database, with ``prefix`` as the default schema."""
         module, cls = self.dialect_path.split(":")
         return getattr(importlib.import_module(module), cls)(prefix)  # type: ignore[no-any-return]
+
+    def journal_class(self) -> Any:
+        """The progress journal class (``open``, ``already_ran``, ``record``, ``finish``...)."""
+        module, cls = self.journal_path.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def native(self) -> Any:
+        """The driver's own handle, for ``repo()`` attributes beyond execute/query."""
+        raise UnsupportedFeatureError(
+            f"repo() on {self.name} offers execute() and query() only: use those"
+        )
+
+    # -- versions querier (``whimbrel.migrator.versions`` says when; these say how) -----
+
+    def applied_versions(self, prefix: str | None, source: str) -> list[int]:
+        """Applied versions, oldest first; an absent table means none (nothing is created)."""
+        if not self.table_exists(source, prefix):
+            return []
+        return [int(row[0]) for row in self.query(self.select_versions_sql(prefix, source))]
+
+    def versions_setup(self, prefix: str | None, source: str) -> list[Statement]:
+        """The statements that create the tenant schema and the versions table, if missing."""
+        if self.table_exists(source, prefix):
+            return []
+        schema = [self.create_schema_sql(prefix)] if prefix is not None else []
+        return [*schema, self.create_versions_table_sql(prefix, source)]
+
+    def version_record(
+        self, prefix: str | None, source: str, version: int, direction: str
+    ) -> Statement:
+        """The statement that marks ``version`` applied (up) or rolled back (down)."""
+        if direction == "up":
+            return self.insert_version_sql(prefix, source, version)
+        return self.delete_version_sql(prefix, source, version)
 
     # -- versions table: Ecto's schema_migrations(version bigint PK, inserted_at) -----
 
@@ -191,14 +229,28 @@ class Adapter(ABC):
     def rollback(self) -> None:
         self.execute("ROLLBACK")
 
-    def run_step(self, step: CatalogStep, emit: Callable[[str], None]) -> None:
-        """Expand a statement that needs the live catalog, running each result through ``emit``.
+    def run_step(self, step: AdapterStep, emit: Callable[[Statement], None]) -> None:
+        """Run a typed step: expand a ``CatalogStep`` into SQL sent through ``emit`` (SQLite),
+        or run an operation of the adapter's own (ArangoDB's HTTP operations).
 
-        Only adapters whose dialect returns ``CatalogStep``s (SQLite) implement it.
+        Plans that read one table (``whimbrel.dialects.catalog_checks``) are
+        expanded here on every database, from ``whimbrel.inspect``; SQLite's
+        rebuild plans and ArangoDB's operations are their adapters' own.
         """
+        from whimbrel.dialects.catalog_checks import TABLE_PLANS
+        from whimbrel.dialects.steps import CatalogStep
+
+        if isinstance(step, CatalogStep) and isinstance(step.plan, TABLE_PLANS):
+            from whimbrel.inspect import inspect
+
+            catalog = inspect(self.conn, step.plan.prefix)  # type: ignore[attr-defined]
+            table = next((t for t in catalog.tables if t.name == step.plan.table), None)
+            for sql in step.plan.expand(table):
+                emit(sql)
+            return
         raise UnsupportedFeatureError(
-            f"{self.name} cannot run {type(step.plan).__name__}: it was compiled for another "
-            "database; compile the migration with this database's dialect"
+            f"{self.name} cannot run {type(step).__name__} ({step.preview}): it was compiled "
+            "for another database; compile the migration with this database's dialect"
         )
 
     # -- catalog and lock -----------------------------------------------------------

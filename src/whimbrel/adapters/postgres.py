@@ -10,16 +10,30 @@ The migration lock is a session-level advisory lock taken by *polling*
 no snapshot, and a concurrent CREATE INDEX CONCURRENTLY (which waits for every
 open snapshot) cannot deadlock with it, as it can with a blocking
 ``pg_advisory_lock`` or a table lock (ecto_sql issue #365).
+
+Server-side prepared statements are off (``prepare_threshold=None``): a
+migration runs each statement once, so they gain nothing, and psycopg's
+automatic ``_pg3_N`` names collide wherever sessions are shared: behind a
+transaction pooler (PgBouncer) and on servers that multiplex clients onto one
+session (PGlite's socket server), where the next connection's prepare fails
+with ``DuplicatePreparedStatement``.
+
+``server_features`` is read once at connect time: the TimescaleDB extension's
+version and schema, which the dialect compiles TimescaleDB commands for.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whimbrel.adapters.base import Adapter, Capabilities, import_driver
+from whimbrel.adapters.timescale import ServerFeatures, read_features
 from whimbrel.dialects.quoting import qualified, string_literal
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
+
+if TYPE_CHECKING:
+    from whimbrel.dialects.postgres import PostgresDialect
 
 log = logging.getLogger("whimbrel")
 
@@ -37,6 +51,7 @@ class PostgresAdapter(Adapter):
         concurrent_index=True,
         concurrent_index_needs_no_transaction=True,
     )
+    server_features = ServerFeatures()
 
     def connect(self) -> None:
         psycopg = self._psycopg = import_driver("psycopg", "postgres", self.url)
@@ -60,6 +75,13 @@ class PostgresAdapter(Adapter):
             value = getattr(self.settings, setting)
             if value is not None:
                 self.execute(f"SET {setting} = {string_literal(str(value))}")
+        self.server_features = read_features(self.query)
+
+    def dialect(self, prefix: str | None = None) -> PostgresDialect:
+        """The PostgreSQL compiler, told which TimescaleDB the server has (if any)."""
+        from whimbrel.dialects import postgres
+
+        return postgres.PostgresDialect(prefix, timescaledb=self.server_features.timescaledb)
 
     def close(self) -> None:
         conn = getattr(self, "conn", None)

@@ -56,7 +56,7 @@ from whimbrel.url import sqlite_path
 
 if TYPE_CHECKING:
     from whimbrel.dialects.sqlite_schema import TableSchema
-    from whimbrel.dialects.steps import CatalogStep, Statement
+    from whimbrel.dialects.steps import AdapterStep, Statement
 
 #: (child table, parent table) -> number of rows whose foreign key finds no parent.
 Violations = Counter[tuple[str, str]]
@@ -160,9 +160,13 @@ class SQLiteAdapter(Adapter):
 
     # -- catalog steps: the table rebuild ---------------------------------------------
 
-    def run_step(self, step: CatalogStep, emit: Callable[[str], None]) -> None:
+    def run_step(self, step: AdapterStep, emit: Callable[[Statement], None]) -> None:
         from whimbrel.dialects.sqlite_rebuild import IndexRename, TablePlan
+        from whimbrel.dialects.steps import CatalogStep
 
+        if not isinstance(step, CatalogStep):
+            super().run_step(step, emit)  # refuses a step of another database
+            return
         plan = step.plan
         if isinstance(plan, IndexRename):
             rows = self.query(
@@ -174,6 +178,7 @@ class SQLiteAdapter(Adapter):
             return
         if not isinstance(plan, TablePlan):
             super().run_step(step, emit)
+            return
         schema = self.read_table(plan.table.name)
         expansion = plan.expand(schema)
         if not expansion.rebuilt:

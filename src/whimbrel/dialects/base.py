@@ -57,9 +57,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
+from whimbrel.dialects.catalog_checks import ColumnDrop
 from whimbrel.dialects.quoting import qualified, quote, string_literal
 from whimbrel.dialects.sqlsplit import POSTGRES, Splitter
-from whimbrel.dialects.steps import Statement
+from whimbrel.dialects.steps import CatalogStep, Statement
 from whimbrel.dsl.commands import (
     AddColumn,
     ColumnChange,
@@ -82,6 +83,7 @@ from whimbrel.dsl.objects import (
     ColumnType,
     Fragment,
     IndexColumn,
+    QuotedName,
     Reference,
     Table,
     reference_name,
@@ -276,6 +278,10 @@ class Dialect:
         raise self.unsupported("array columns", 'store the values as JSON (type "map")')
 
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
+        if opts.fields is not None:
+            raise self.unsupported(
+                f"fields={opts.fields!r} (PostgreSQL interval fields)", "remove fields="
+            )
         if opts.size is not None:
             return f"{sql_type}({opts.size})"
         if opts.precision is not None:
@@ -339,6 +345,41 @@ class Dialect:
         """``COMMENT ON`` statements; none where the database keeps no comments."""
         return []
 
+    #: MySQL: ``DROP COLUMN`` of a foreign-key column fails, so its keys are dropped first.
+    drops_column_foreign_keys: ClassVar[bool] = False
+
+    def column_drops(self, table: Table, changes: tuple[Any, ...]) -> list[Statement]:
+        """The catalog checks before an ALTER that drops columns (``catalog_checks.ColumnDrop``).
+
+        Needed where ``change()`` going up removes a column its rollback
+        re-adds bare, and on MySQL to drop the column's foreign keys first.
+        """
+        steps: list[Statement] = []
+        for ch in changes:
+            if not isinstance(ch, RemoveColumn):
+                continue
+            if not (ch.restorable or self.drops_column_foreign_keys):
+                continue
+            own = (
+                reference_name(table.name, ch.name, ch.type)
+                if isinstance(ch.type, Reference)
+                else None
+            )
+            plan = ColumnDrop(
+                table.name,
+                table.prefix,
+                ch.name,
+                ch.restorable,
+                own,
+                self.drop_foreign_key_sql(table) if self.drops_column_foreign_keys else None,
+            )
+            steps.append(CatalogStep(plan.preview(), plan))
+        return steps
+
+    def drop_foreign_key_sql(self, table: Table) -> Callable[[str], str]:
+        target = self.qualified(table.name, table.prefix)
+        return lambda name: f"ALTER TABLE {target} DROP FOREIGN KEY {self.quote(name)}"
+
     # -- tables ---------------------------------------------------------------------------
 
     def table_elements(self, t: Table, columns: tuple[AddColumn, ...]) -> list[str]:
@@ -389,7 +430,9 @@ class Dialect:
             sql = self.index_column(column.expr)
             sql += f" {column.direction}" if column.direction else ""
             return sql + (f" NULLS {column.nulls}" if column.nulls else "")
-        return self.quote(column) if IDENTIFIER.match(column) else column
+        if isinstance(column, QuotedName) or IDENTIFIER.match(column):
+            return self.quote(column)
+        return column
 
 
 def _marked(cls: type[Dialect]) -> dict[type, Handler]:

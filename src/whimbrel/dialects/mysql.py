@@ -42,8 +42,9 @@ import re
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import IDENTIFIER, ON_DELETE_SQL, ON_UPDATE_SQL, Dialect, compiles
+from whimbrel.dialects.catalog_checks import ForeignKeyIndexDrop, IndexDrop
 from whimbrel.dialects.sqlsplit import MYSQL
-from whimbrel.dialects.steps import Statement
+from whimbrel.dialects.steps import CatalogStep, Statement
 from whimbrel.dsl.commands import (
     AddColumn,
     AddEnumValue,
@@ -74,6 +75,7 @@ from whimbrel.dsl.objects import (
     Fragment,
     Index,
     IndexColumn,
+    QuotedName,
     Reference,
     Table,
     reference_name,
@@ -98,6 +100,7 @@ class MySQLDialect(Dialect):
     name = "mysql"
     quote_char = "`"
     splitter = MYSQL
+    drops_column_foreign_keys = True
     # The driver runs one statement per call; each is journaled on its own.
     one_statement_per_call = True
     types: ClassVar[dict[str, str]] = {
@@ -192,7 +195,14 @@ class MySQLDialect(Dialect):
         if o.collation:
             sql += f" COLLATE {self.quote(o.collation)}"
         if o.generated:
-            sql += f" GENERATED {o.generated}"
+            # MySQL's form is [GENERATED ALWAYS] AS (expr): Ecto writes AS before the text,
+            # so generated="(price * 2) STORED" works; "ALWAYS AS (...)" is kept as written.
+            always = o.generated.lstrip().upper().startswith("ALWAYS")
+            sql += f" GENERATED {o.generated}" if always else f" AS {o.generated}"
+        if o.fields is not None:
+            raise self.unsupported(
+                f"{describe(c)} with fields= (PostgreSQL interval fields)", "remove fields="
+            )
         if o.has_default:
             sql += " DEFAULT " + self.default(o.default, sql_type, c.type)
         if o.null is not None and not _auto_increment(c.type):
@@ -273,7 +283,13 @@ class MySQLDialect(Dialect):
             for ch in c.changes
             if isinstance(ch, ModifyColumn) and ch.from_ and isinstance(ch.from_[0], Reference)
         ]
-        first = [f"ALTER TABLE {table} DROP FOREIGN KEY {self.quote(fk)}" for fk in old_keys]
+        first: list[Statement] = [*self.column_drops(t, c.changes)]
+        for fk in old_keys:
+            first.append(f"ALTER TABLE {table} DROP FOREIGN KEY {self.quote(fk)}")
+            # DROP FOREIGN KEY keeps the index InnoDB made for the key: drop it too.
+            drop = f"ALTER TABLE {table} DROP INDEX {self.quote(fk)}"
+            plan = ForeignKeyIndexDrop(t.name, t.prefix, fk, drop)
+            first.append(CatalogStep(plan.preview(), plan))
         actions = [action for ch in c.changes for action in self.alter_actions(t, ch)]
         keys = [ch.name for ch in c.changes if isinstance(ch, AddColumn) and ch.opts.primary_key]
         if keys:
@@ -367,9 +383,15 @@ class MySQLDialect(Dialect):
             (i.only, "only=", "remove only="),
             (i.nulls_distinct is False, "nulls_distinct=False", "remove it: NULLs stay distinct"),
             (
-                i.using and i.using.lower() not in ("btree", "hash"),
-                f"using={i.using!r}",
-                'use "btree" or "hash"; FULLTEXT and SPATIAL indexes via execute()',
+                i.using and i.using.lower() != "btree",
+                f"using={i.using!r}"
+                + (
+                    " (InnoDB builds a BTREE for USING HASH)"
+                    if i.using and i.using.lower() == "hash"
+                    else ""
+                ),
+                'use "btree" or leave using= out; HASH (MEMORY tables), FULLTEXT and SPATIAL '
+                "indexes via execute()",
             ),
         ]
         for given, option, fix in refusals:
@@ -385,7 +407,7 @@ class MySQLDialect(Dialect):
                 )
             sql = self.index_part(column.expr, i)
             return sql + (f" {column.direction}" if column.direction else "")
-        if IDENTIFIER.match(column):
+        if isinstance(column, QuotedName) or IDENTIFIER.match(column):
             return self.quote(column)
         part = _PREFIX_PART.match(column)
         if part:
@@ -408,9 +430,23 @@ class MySQLDialect(Dialect):
             exists = "IF EXISTS "
         i = c.index
         name, table = self.quote(i.name), self.qualified(i.table, i.prefix)
+        tail = ", LOCK=NONE" if i.concurrently else ""
         if i.concurrently:  # MariaDB's DROP INDEX takes no LOCK option; ALTER TABLE does
-            return [f"ALTER TABLE {table} DROP INDEX {exists}{name}, LOCK=NONE"]
-        return [f"DROP INDEX {exists}{name} ON {table}"]
+            sql = f"ALTER TABLE {table} DROP INDEX {exists}{name}{tail}"
+        else:
+            sql = f"DROP INDEX {exists}{name} ON {table}"
+        # InnoDB drops its own index for a foreign key once this one covers the key, and
+        # then refuses to drop this one (error 1553): the plan puts an index back for it.
+        plan = IndexDrop(
+            i.table,
+            i.prefix,
+            i.name,
+            sql,
+            self.quote,
+            f"ALTER TABLE {table} DROP INDEX {exists}{name}",
+            tail,
+        )
+        return [CatalogStep(plan.preview(), plan)]
 
     @compiles(RenameIndex)
     def _rename_index(self, c: RenameIndex) -> list[Statement]:

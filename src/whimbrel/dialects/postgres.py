@@ -12,6 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from whimbrel.dialects.base import Dialect, cascade, compiles, default_type
+from whimbrel.dialects.features import TimescaleDB
 from whimbrel.dialects.steps import Statement
 from whimbrel.dsl.commands import (
     AddColumn,
@@ -46,6 +47,10 @@ _INDEX_CLAUSE = re.compile(r"^\s*(WITH|TABLESPACE)\b", re.IGNORECASE)
 
 # A reference to a serial key is a plain integer column of the same width.
 REFERENCE_TYPES = {"serial": "integer", "bigserial": "bigint", "identity": "bigint"}
+
+
+#: A size or precision in a type: ``varchar(255)`` -> ``varchar``.
+_SIZE = re.compile(r"\(\s*\d+(\s*,\s*\d+)?\s*\)")
 
 
 class PostgresDialect(Dialect):
@@ -83,6 +88,12 @@ class PostgresDialect(Dialect):
         "time_usec": "time",
     }
 
+    def __init__(self, prefix: str | None = None, *, timescaledb: TimescaleDB | None = None):
+        super().__init__(prefix)
+        #: The server's TimescaleDB, which ``whimbrel.dialects.timescale`` compiles for;
+        #: None: the extension is not installed.
+        self.timescaledb = timescaledb
+
     # -- types ----------------------------------------------------------------------
 
     def sized(self, ecto_type: str, sql_type: str, opts: ColumnOpts) -> str:
@@ -96,6 +107,14 @@ class PostgresDialect(Dialect):
             return "varchar(255)"
         if ecto_type == "decimal" and opts.precision is not None and opts.scale is None:
             return f"numeric({opts.precision},0)"
+        if opts.fields is not None:
+            if sql_type != "interval":
+                raise self.unsupported(
+                    f'fields={opts.fields!r} on a "{ecto_type}" column (interval fields)',
+                    'use fields= with the "duration" (interval) type only',
+                )
+            sized = f"interval {opts.fields}"
+            return sized + (f"({opts.precision})" if opts.precision is not None else "")
         return super().sized(ecto_type, sql_type, opts)
 
     def _identity(self, opts: ColumnOpts) -> str:
@@ -122,8 +141,10 @@ class PostgresDialect(Dialect):
             # A list default of a json/jsonb ("map") column is a JSON array, not ARRAY[...].
             return super().list_literal(value, type_)
         items = ", ".join(self.literal(v, type_.of) for v in value)
-        # The cast types an empty ARRAY[], which PostgreSQL cannot infer.
-        return f"ARRAY[{items}]::{self.column_type(type_, ColumnOpts())}"
+        # The cast types an empty ARRAY[], which PostgreSQL cannot infer; as in Ecto it names
+        # the type without its size (varchar[], not varchar(255)[]): the stored default matches.
+        cast = _SIZE.sub("", self.column_type(type_, ColumnOpts()))
+        return f"ARRAY[{items}]::{cast}"
 
     def comments(self, table: Table, columns: tuple[Any, ...]) -> list[str]:
         out = []
@@ -150,7 +171,7 @@ class PostgresDialect(Dialect):
             if actions
             else []
         )
-        return [*statements, *self.comments(t, c.changes)]
+        return [*self.column_drops(t, c.changes), *statements, *self.comments(t, c.changes)]
 
     @compiles(AddColumn)
     def _add_actions(self, t: Table, ch: AddColumn) -> list[str]:
@@ -303,3 +324,9 @@ class PostgresDialect(Dialect):
             f"ALTER TYPE {self._type_name(c.enum)} RENAME VALUE "
             f"{self.string(c.value)} TO {self.string(c.to)}"
         ]
+
+
+# The TimescaleDB commands' compilers register themselves on PostgresDialect
+# (``@compiles(..., on=PostgresDialect)``); importing them here means every
+# PostgresDialect can compile them, however it was imported.
+from whimbrel.dialects import timescale as _timescale  # noqa: E402, F401

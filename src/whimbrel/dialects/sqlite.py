@@ -59,6 +59,7 @@ from whimbrel.dsl.objects import (
     ColumnOpts,
     ColumnType,
     Fragment,
+    IndexColumn,
     Reference,
     Table,
 )
@@ -161,7 +162,10 @@ class SQLiteDialect(Dialect):
         for ch in c.changes:
             if isinstance(ch, ModifyColumn) and isinstance(ch.type, Reference):
                 self._validated(ch.type, describe(ch))
-        return [self.table_step(c.table, c.changes)]
+            if isinstance(ch, AddColumn | ModifyColumn) and isinstance(ch.type, Reference):
+                # The rebuild writes the clause at run time: refuse what it cannot write now.
+                self.references_clause(c.table, ch.name, ch.type)
+        return [*self.column_drops(c.table, c.changes), self.table_step(c.table, c.changes)]
 
     def natively_added(self, ch: AddColumn) -> bool:
         """Whether ``ALTER TABLE ADD COLUMN`` can add it (SQLite's documented limits).
@@ -187,6 +191,29 @@ class SQLiteDialect(Dialect):
     def foreign_key(self, table: Table, column: str, ref: Reference) -> str:
         # A new table or column has no rows to skip: SQLite has no NOT VALID.
         return super().foreign_key(table, column, replace(ref, validate=True))
+
+    def references_clause(self, table: Table, column: str, ref: Reference) -> str:
+        where = f'references("{ref.table}") on "{table.name}"."{column}"'
+        if ref.match:
+            raise self.unsupported(
+                f"{where} with match= (SQLite parses MATCH and ignores it)", "remove match="
+            )
+        if isinstance(ref.on_delete, tuple):
+            raise self.unsupported(
+                f"{where} with on_delete={ref.on_delete!r} (SQLite's ON DELETE SET NULL and "
+                "SET DEFAULT take no column list)",
+                'use "nilify_all" (every column of the key) or "default_all"',
+            )
+        return super().references_clause(table, column, ref)
+
+    def index_column(self, column: str | IndexColumn) -> str:
+        if isinstance(column, IndexColumn) and column.nulls:
+            raise self.unsupported(
+                f"NULLS {column.nulls} in an index on {column.expr!r} (SQLite takes NULLS "
+                "FIRST/LAST in ORDER BY only)",
+                "use asc() or desc()",
+            )
+        return super().index_column(column)
 
     @compiles(DropTable)
     def _drop_table(self, c: DropTable) -> list[Statement]:

@@ -21,25 +21,42 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
-class CatalogStep:
-    """A statement the adapter expands at run time; ``preview`` is its dry-run text."""
+class AdapterStep:
+    """A typed step the adapter runs itself (``Adapter.run_step``); ``preview`` is its dry-run text.
+
+    ArangoDB's HTTP operations (``whimbrel.dialects.arangodb.Operation``) are
+    such steps: the executor journals each under ``journal_key()`` and hands
+    it to the adapter.
+    """
 
     preview: str
-    #: The dialect's own plan object (SQLite: ``TablePlan``, ``IndexRename``).
-    plan: Any
+    #: What ``--dry-run`` prints after the preview ("" for a line that is not SQL).
+    terminator: ClassVar[str] = ";"
+
+    def journal_key(self) -> str:
+        """What the progress journal hashes to recognise the step on a re-run."""
+        return self.preview
 
     def __str__(self) -> str:
         return self.preview
 
 
-#: One compiled item: SQL text, or a step the adapter expands against the catalog.
-Statement = str | CatalogStep
+@dataclass(frozen=True)
+class CatalogStep(AdapterStep):
+    """A statement the adapter expands at run time into SQL, sent back through the executor."""
+
+    #: The dialect's own plan object (SQLite: ``TablePlan``, ``IndexRename``).
+    plan: Any
+
+
+#: One compiled item: SQL text, or a typed step the adapter runs (or expands).
+Statement = str | AdapterStep
 
 
 def preview(statement: Statement) -> str:
     """The text of a statement as ``--dry-run`` shows it."""
-    return statement.preview if isinstance(statement, CatalogStep) else statement
+    return statement.preview if isinstance(statement, AdapterStep) else statement

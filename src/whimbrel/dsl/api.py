@@ -16,10 +16,13 @@ while these functions run. The column changes used inside blocks live in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, overload
 
 from whimbrel.dsl import recorder as _rec
+from whimbrel.dsl import timescale as _ts
+from whimbrel.dsl import timescale_api as _ts_api
 from whimbrel.dsl.checks import check_choice as _check_choice
 from whimbrel.dsl.checks import check_name as _check_name
 from whimbrel.dsl.checks import check_prefix as _check_prefix
@@ -56,6 +59,7 @@ from whimbrel.dsl.objects import (
     Index,
     IndexColumn,
     PrimaryKey,
+    QuotedName,
     Reference,
     Table,
     default_index_name,
@@ -79,6 +83,20 @@ def fragment(sql: str) -> Fragment:
 def array(type: ColumnType) -> ArrayType:  # noqa: A002 - mirrors Ecto's {:array, type}
     """An array column type: ``add("tags", array("text"), default=[])``."""
     return ArrayType(_check_type("array()", type))
+
+
+def quoted(column: str) -> QuotedName:
+    """An index column that is a name, quoted as one: ``index("t", [quoted("first name")])``.
+
+    A string that is not a plain identifier is otherwise an SQL expression
+    (``"lower(email)"``), sent as written.
+
+    >>> quoted("first name")
+    'first name'
+    """
+    if not isinstance(column, str) or not column:
+        raise _fail(f"quoted() takes a column name, got {column!r}")
+    return QuotedName(column)
 
 
 def asc(column: str) -> IndexColumn:
@@ -178,6 +196,8 @@ def index(
     as in Ecto; text starting with ``WITH`` or ``TABLESPACE`` is used verbatim).
     """
     cols = tuple([columns] if isinstance(columns, str | IndexColumn) else columns)
+    for col in cols:
+        _check_expression(table, col.expr if isinstance(col, IndexColumn) else col)
     if not cols and name is None:
         raise _fail(f'index("{table}"): give the columns, or name= to refer to an existing index')
     if nulls_distinct is not None and not unique:
@@ -200,6 +220,22 @@ def index(
         comment,
         options,
     )
+
+
+def _check_expression(table: str, column: str) -> None:
+    """An index expression is one SQL expression: a ``;`` outside quotes is refused."""
+    if isinstance(column, QuotedName):
+        return
+    if ";" in _QUOTED.sub("", column):
+        raise _fail(
+            f'index("{table}"): the column {column!r} holds a ";" outside quotes; an index '
+            'column is a name or one SQL expression: remove the ";", or use '
+            f"quoted({column!r}) if it is a column name"
+        )
+
+
+#: Quoted text ('...', "...", `...`, doubled quotes inside), removed before looking for ";".
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`")
 
 
 def unique_index(table: str, columns: Any = (), **opts: Any) -> Index:
@@ -318,8 +354,8 @@ def _in_prefix(command: str, obj: Table | Index | Constraint | EnumType) -> None
 @overload
 def create(obj: Table) -> Block: ...
 @overload
-def create(obj: Index | Constraint | EnumType) -> None: ...
-def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
+def create(obj: Index | Constraint | EnumType | _ts.TimescaleObject) -> None: ...
+def create(obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject) -> Block | None:
     """Create a table (optionally ``with`` a block of columns), an index, a constraint
     or a PostgreSQL enum type.
 
@@ -327,6 +363,9 @@ def create(obj: Table | Index | Constraint | EnumType) -> Block | None:
     ``create(enum("mood", ["happy", "sad"]))`` makes ``CREATE TYPE ... AS ENUM``.
     """
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        _ts_api.create(obj)
+        return None
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"create() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
@@ -384,6 +423,9 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
     name = "drop_if_exists" if if_exists else "drop"
     _check_choice(f"{name}()", "mode", mode, DROP_MODES)
     rec = _rec.current()
+    if isinstance(obj, _ts.TIMESCALE_OBJECTS):  # TimescaleDB hook (DESIGN §7)
+        _ts_api.drop(obj, mode, if_exists)
+        return
     if not isinstance(obj, Table | Index | Constraint | EnumType):
         raise _fail(
             f"{name}() takes table(...), index(...), constraint(...) or enum(...), got {obj!r}"
@@ -399,7 +441,9 @@ def _drop(obj: object, mode: str, if_exists: bool) -> None:
         rec.record(DropEnum(obj, mode, if_exists))
 
 
-def drop(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+def drop(
+    obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject, mode: str = "restrict"
+) -> None:
     """Drop a table, index, constraint or enum type; ``mode="cascade"`` drops dependents too.
 
     Reversible for indexes, and for enums whose values are given
@@ -408,7 +452,9 @@ def drop(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> 
     _drop(obj, mode, False)
 
 
-def drop_if_exists(obj: Table | Index | Constraint | EnumType, mode: str = "restrict") -> None:
+def drop_if_exists(
+    obj: Table | Index | Constraint | EnumType | _ts.TimescaleObject, mode: str = "restrict"
+) -> None:
     """Drop a table, index, constraint or enum type when it exists."""
     _drop(obj, mode, True)
 
@@ -542,6 +588,7 @@ __all__ = [
     "fragment",
     "index",
     "prefix",
+    "quoted",
     "references",
     "rename",
     "repo",

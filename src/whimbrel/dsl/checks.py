@@ -93,14 +93,45 @@ def check_type(command: str, type_: object) -> ColumnType:
     return type_
 
 
+#: Options of another DSL call, often given to add() by mistake -> where they belong.
+MISPLACED = {
+    **dict.fromkeys(
+        ("on_delete", "on_update", "match", "validate", "with_", "column"),
+        'references(...), e.g. add("author_id", references("users", {key}=...))',
+    ),
+    **dict.fromkeys(
+        ("unique", "using", "where", "include", "concurrently", "nulls_distinct"),
+        'index(...), e.g. create(index("posts", ["col"], {key}=...))',
+    ),
+    **dict.fromkeys(
+        ("engine", "options", "modifiers"),
+        'table(...), e.g. create(table("posts", {key}=...))',
+    ),
+}
+
+
 def column_opts(command: str, opts: dict[str, Any]) -> ColumnOpts:
-    """Validate column options and build ``ColumnOpts``."""
+    """Validate column options and build ``ColumnOpts``.
+
+    >>> column_opts('add("x")', {"size": 10}).size
+    10
+    """
     for key in opts:
+        if key in MISPLACED:
+            raise fail(
+                f"{command}: {key}= is not a column option: it belongs inside "
+                + MISPLACED[key].format(key=key)
+            )
         if key not in COLUMN_OPTIONS:
             raise fail(
                 f"{command}: unknown option {key!r}{did_you_mean(key, COLUMN_OPTIONS)}; "
                 f"column options are: {', '.join(COLUMN_OPTIONS)}"
             )
+    if opts.get("fields") is not None and not isinstance(opts["fields"], str):
+        raise fail(
+            f'{command}: fields= takes the interval fields as text, e.g. "YEAR TO MONTH", '
+            f"got {opts['fields']!r}"
+        )
     if "scale" in opts and opts.get("precision") is None:
         raise fail(f"{command}: scale={opts['scale']} needs precision=: add precision=<digits>")
     if "default" in opts and not isinstance(opts["default"], _DEFAULT_TYPES):

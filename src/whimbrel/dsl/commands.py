@@ -100,6 +100,9 @@ class RemoveColumn(Command):
     type: ColumnType | None = None
     opts: ColumnOpts = ColumnOpts()
     if_exists: bool = False
+    #: Recorded by ``change()`` going up: its rollback re-adds the bare column, so the
+    #: removal is refused when the column carries indexes or constraints (``ColumnDrop``).
+    restorable: bool = False
 
     def describe(self) -> str:
         return f'{"remove_if_exists" if self.if_exists else "remove"}("{self.name}")'

@@ -81,6 +81,8 @@ class ColumnOpts:
     start_value: int | None = None
     increment: int | None = None
     after: str | None = None
+    #: PostgreSQL interval fields of a ``duration`` column (``"YEAR TO MONTH"``), as in Ecto.
+    fields: str | None = None
 
     @property
     def has_default(self) -> bool:
@@ -107,6 +109,16 @@ class Table:
     options: str | None = None
     modifiers: str | None = None
     engine: str | None = None
+
+
+class QuotedName(str):
+    """A column name always quoted in an index, whatever its characters: ``quoted("a b")``.
+
+    A plain string that is not an identifier is an SQL expression, used verbatim
+    (as in Ecto); this marks one that is a name.
+    """
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from whimbrel.dsl.commands import AlterTable, ColumnChange, Command
+from whimbrel.dsl.commands import AlterTable, ColumnChange, Command, RemoveColumn
 from whimbrel.errors import IrreversibleMigrationError
 
 
@@ -55,3 +56,28 @@ def reverse_all(commands: Sequence[Command]) -> list[Command]:
             )
         undone.append(inverse)
     return undone
+
+
+def forward_change(commands: Sequence[Command]) -> list[Command]:
+    """``change()`` going up: mark each reversible ``remove(col, type)`` as ``restorable``.
+
+    Its rollback re-adds only the column, so when it runs the dialect checks
+    that ``DROP COLUMN`` takes no index or constraint along (``ColumnDrop``).
+
+    >>> from whimbrel.dsl.objects import Table
+    >>> [c] = forward_change([AlterTable(Table("t"), (RemoveColumn("k", "integer"),))])
+    >>> c.changes[0].restorable
+    True
+    """
+    marked: list[Command] = []
+    for command in commands:
+        if isinstance(command, AlterTable):
+            changes = tuple(
+                replace(ch, restorable=True)
+                if isinstance(ch, RemoveColumn) and ch.reverse() is not None
+                else ch
+                for ch in command.changes
+            )
+            command = replace(command, changes=changes)
+        marked.append(command)
+    return marked

@@ -14,7 +14,13 @@ template            NAME (example)                        placeholders
 ``add_foreign_key`` ``add_author_id_to_posts``            ``posts.author_id`` → ``authors``
 ``add_trigger``     ``add_updated_at_trigger_to_posts``   trigger on ``posts``
 ``create_enum``     ``create_post_status``                ``post_status``, ``posts.status``
+``hypertable``      ``create_ticks_hypertable``           TimescaleDB hypertable ``ticks``
 =================== ===================================== =================================
+
+For an ArangoDB project (``arangodb(s)://`` URL) ``blank``, ``create_table``
+(a collection with a JSON-schema block), ``alter_table`` and ``add_index``
+render ArangoDB migrations importing ``whimbrel.dsl.arango``; the other
+templates are SQL-only and refused there.
 
 Example::
 
@@ -151,6 +157,10 @@ def _create_enum(w: Words) -> str:
     return render("create_enum.py", type=type_name, table=table, add_column=statement(add, 8))
 
 
+def _hypertable(w: Words) -> str:
+    return render("hypertable.py", table=w.table.removesuffix("_hypertable"))
+
+
 TEMPLATES: dict[str, Callable[[Words], str]] = {
     "blank": _blank,
     "create_table": _create_table,
@@ -160,10 +170,26 @@ TEMPLATES: dict[str, Callable[[Words], str]] = {
     "add_foreign_key": _add_foreign_key,
     "add_trigger": _add_trigger,
     "create_enum": _create_enum,
+    "hypertable": _hypertable,
 }
 
 
-def render_migration(name: str, template: str = "blank") -> str:
+def _arango_add_index(w: Words) -> str:
+    columns = w.subject.split("_and_") if w.target and w.subject else ["field_name"]
+    create = call("create", call("index", w.table, columns))
+    return render("arango_add_index.py", create_index=statement(create, 4))
+
+
+#: ArangoDB projects: the same template names, rendered with the ArangoDB DSL.
+ARANGO_TEMPLATES: dict[str, Callable[[Words], str]] = {
+    "blank": lambda _: template_text("arango_blank.py"),
+    "create_table": lambda w: render("arango_create_collection.py", table=w.table),
+    "alter_table": lambda w: render("arango_alter_collection.py", table=w.table),
+    "add_index": _arango_add_index,
+}
+
+
+def render_migration(name: str, template: str = "blank", *, arango: bool = False) -> str:
     """The source of a migration called ``name`` from ``template`` (pure, no I/O).
 
     >>> print(render_migration("add_summary_to_posts", "add_column"))
@@ -175,6 +201,13 @@ def render_migration(name: str, template: str = "blank") -> str:
             add("summary", "string")
     <BLANKLINE>
     """
+    if arango:
+        if template not in ARANGO_TEMPLATES:
+            raise UsageError(
+                f"template {template!r} writes SQL, which ArangoDB does not run: for an "
+                f"ArangoDB project use one of {', '.join(ARANGO_TEMPLATES)}"
+            )
+        return ARANGO_TEMPLATES[template](Words.of(snake_case(name)))
     if template not in TEMPLATES:
         close = difflib.get_close_matches(template, list(TEMPLATES), n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -185,16 +218,22 @@ def render_migration(name: str, template: str = "blank") -> str:
 
 
 def generate_migration(
-    folder: Path, name: str, *, template: str = "blank", version: str | None = None
+    folder: Path,
+    name: str,
+    *,
+    template: str = "blank",
+    version: str | None = None,
+    arango: bool = False,
 ) -> Generated:
     """Write a new migration ``<folder>/<version>_<name>.py`` and return it.
 
     ``name`` is turned into snake_case; ``version`` defaults to the UTC time.
     Refuses (``UsageError``) an unknown template, or a name that another
     migration already has (``*_<name>.py``/``.sql``, sub-folders included).
+    ``arango`` renders the ArangoDB DSL (the project's URL is ``arangodb(s)://``).
     """
     snake = snake_case(name)
-    source = render_migration(snake, template)
+    source = render_migration(snake, template, arango=arango)
     refuse_existing(folder, snake)
     path = folder / migration_filename(version or new_version(folder), snake)
     write_source(path, source)

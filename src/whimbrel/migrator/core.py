@@ -331,20 +331,35 @@ class Migrator:
 
         A syntax error, a DSL mistake, a missing ``execute_file`` or an
         irreversible ``change()`` in the last file of the plan then stops the
-        run before the first file runs. The recordings are kept for the run.
+        run before the first file runs, and so does what ``PlanCheck`` refuses
+        across files (TimescaleDB commands: extension, targets, keys,
+        transactions). The recordings are kept for the run.
         """
         if not planned:
             return []
         from whimbrel.migrator.loader import load
+        from whimbrel.migrator.precheck import check_plan
         from whimbrel.migrator.runner import record
+        from whimbrel.migrator.timescale import PlanCheck
 
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         migrations = [load(f) for f in planned]
         if direction == "up":
             self._lint(migrations, prefix, defaults)
-        return [
-            (m, record(m, direction, dialect, prefix=prefix, defaults=defaults)) for m in migrations
-        ]
+        plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
+        return check_plan(
+            migrations,
+            lambda m: record(
+                m,
+                direction,
+                dialect,
+                prefix=prefix,
+                defaults=defaults,
+                check=plan_check.for_migration(m, direction),
+            ),
+            self.adapter.capabilities,
+            direction,
+        )
 
     def _lint(self, migrations: list[Migration], prefix: str | None, defaults: DslDefaults) -> None:
         """Lint the planned migrations before the first runs (config ``lint``: warn or error).
@@ -419,7 +434,7 @@ class Migrator:
         file = MigrationFile(int(version), Path(path).stem.split("_", 1)[-1], Path(path))
         with self._reporting(), self._locked(prefix):
             versions = self._versions()
-            versions.create(prefix)
+            self._executor().setup(versions.setup_sql(prefix))
             self._executor().setup(self._checksums().setup_sql(prefix))
             if (version in versions.applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
@@ -454,9 +469,7 @@ class Migrator:
         with lock(prefix, source):
             yield
             if not self.adapter.capabilities.transactional_ddl:
-                from whimbrel.migrator.journal import Journal
-
-                Journal.tidy(self.adapter, prefix, source)
+                self.adapter.journal_class().tidy(self.adapter, prefix, source)
 
     def _lock_released(
         self, m: Migration, prefix: str | None, executor: Executor

@@ -8,9 +8,11 @@ noticed):
 - ``Executor`` runs them on the adapter. A ``CatalogStep`` (a statement that
   needs the live catalog, such as SQLite's table rebuild) goes to
   ``Adapter.run_step``, which expands it and sends each resulting statement
-  back through ``emit``. Where DDL is not transactional (MySQL) it also
-  consults and writes the migration's progress ``Journal``, skipping what an
-  earlier failed attempt completed.
+  back through ``emit``; any other typed step (ArangoDB's HTTP
+  ``Operation``s and version writes) goes to ``Adapter.run_step`` as one
+  step. Where DDL is not transactional (MySQL, ArangoDB) it also consults and
+  writes the migration's progress journal (the adapter's ``journal_path``
+  class), skipping what an earlier failed attempt completed.
 - ``PrintingExecutor`` is ``--dry-run``: the same path, printing each
   statement, with no lock, no journal and no callables run.
 
@@ -28,8 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from whimbrel.dialects.steps import CatalogStep, Statement, preview
-from whimbrel.errors import DatabaseError
+from whimbrel.dialects.steps import AdapterStep, CatalogStep, Statement, preview
+from whimbrel.errors import DatabaseError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
     from whimbrel.adapters.base import Adapter
@@ -67,10 +69,11 @@ class Executor:
 
     def emit(self, statement: Statement) -> None:
         """Run one compiled statement (a catalog step through the adapter)."""
-        if isinstance(statement, CatalogStep):
+        if isinstance(statement, CatalogStep):  # expands into SQL that comes back to emit()
             self.adapter.run_step(statement, self.emit)
             return
-        self._run(statement, None, statement)
+        key = statement.journal_key() if isinstance(statement, AdapterStep) else statement
+        self._run(statement, None, key)
 
     def run_data(self, sql: str, params: Any = None) -> None:
         """``repo().execute()``: a data change in order with the DDL."""
@@ -83,24 +86,33 @@ class Executor:
             log.info("%s %s", sql, params if params is not None else "")
         return self.adapter.query(sql, params)
 
-    def _run(self, sql: str, params: Any, key: str, *, data: bool = False) -> None:
+    def _run(self, sql: Statement, params: Any, key: str, *, data: bool = False) -> None:
         """Run one statement (``key`` identifies it in the journal), unless it already ran."""
+        text = preview(sql)
         journal = self.journal
         if journal is not None and journal.already_ran(key):
-            self.ran.append(sql)
+            self.ran.append(text)
             return
         if self.log_sql:
-            log.info("%s", sql if params is None else f"{sql} {params!r}")
-        if journal is None:
+            log.info("%s", text if params is None else f"{text} {params!r}")
+        if isinstance(sql, AdapterStep):
+            self.adapter.run_step(sql, self.emit)
+            if journal is not None:
+                journal.record(key)
+        elif journal is None:
             self.adapter.execute(sql, params)
         else:
             # repo().execute is a data change whatever its first word (a CTE, say).
             journal.run("INSERT" if data else sql, key, lambda: self.adapter.execute(sql, params))
-        self.ran.append(sql)
+        self.ran.append(text)
 
     def skip_callable(self, fn: Callable[[], Any]) -> bool:
         """Whether ``execute(fn)`` is left out (a dry run prints a note instead)."""
         return False
+
+    def native(self) -> Any:
+        """The driver's own handle (``repo()`` attributes beyond execute/query)."""
+        return self.adapter.native()
 
     # -- one migration ----------------------------------------------------------------------
 
@@ -108,10 +120,10 @@ class Executor:
         """A migration begins: forget the statements of the previous one."""
         self.ran = []
 
-    def setup(self, statements: Sequence[str]) -> None:
+    def setup(self, statements: Sequence[Statement]) -> None:
         """Create what the versions table needs (schema, table) before the first migration."""
         for sql in statements:
-            self.adapter.execute(sql)
+            self.emit(sql)
 
     def begin(self, upcoming: Sequence[Statement]) -> None:
         self.adapter.begin(upcoming)
@@ -137,9 +149,10 @@ class Executor:
         """
         if in_tx:
             return None
-        from whimbrel.migrator.journal import Journal
-
-        return Journal.open(self.adapter, prefix, source, version, direction)
+        journal: Journal = self.adapter.journal_class().open(
+            self.adapter, prefix, source, version, direction
+        )
+        return journal
 
     def drop_invalid_index(self, name: str, schema: str | None) -> None:
         """Before a concurrent index build: drop an INVALID index a failed build left."""
@@ -172,7 +185,8 @@ class PrintingExecutor(Executor):
         self.journal = None
 
     def emit(self, statement: Statement) -> None:
-        self.out(preview(statement).rstrip().rstrip(";") + ";")
+        end = statement.terminator if isinstance(statement, AdapterStep) else ";"
+        self.out(preview(statement).rstrip().rstrip(";") + end)
 
     def run_data(self, sql: str, params: Any = None) -> None:
         self.out(sql.rstrip().rstrip(";") + ";" + (f"  -- params: {params!r}" if params else ""))
@@ -180,6 +194,12 @@ class PrintingExecutor(Executor):
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         self.out(f"-- query not run in --dry-run: {sql}")
         return []
+
+    def native(self) -> Any:
+        raise UnsupportedFeatureError(
+            "the database driver's own handle (repo().<attribute>) is not available in "
+            "--dry-run: nothing is connected; run without --dry-run"
+        )
 
     def skip_callable(self, fn: Callable[[], Any]) -> bool:
         name = getattr(fn, "__name__", "callable")
@@ -189,9 +209,9 @@ class PrintingExecutor(Executor):
     def start(self, label: str, direction: str, in_transaction: bool) -> None:
         self.out(f"-- {label} ({direction})" + ("" if in_transaction else ", no transaction"))
 
-    def setup(self, statements: Sequence[str]) -> None:
+    def setup(self, statements: Sequence[Statement]) -> None:
         for sql in statements:
-            self.out(sql + ";")
+            self.emit(sql)
 
     def begin(self, upcoming: Sequence[Statement]) -> None:
         self.out("BEGIN;")

@@ -16,7 +16,7 @@ from typing import Any
 
 from whimbrel.dsl.commands import Command, ExecuteScript
 from whimbrel.dsl.recorder import Recorder, current, recording
-from whimbrel.dsl.reverse import reverse_all
+from whimbrel.dsl.reverse import forward_change, reverse_all
 from whimbrel.errors import IrreversibleMigrationError, MigrationDefinitionError, MigrationFileError
 from whimbrel.migrator.files import MigrationFile
 
@@ -65,6 +65,8 @@ class Migration:
                 return reverse_all(commands)
             except MigrationDefinitionError as exc:
                 raise exc.locate(str(self.file.path), None) from None
+        if direction not in self.functions:  # change() going up
+            return forward_change(commands)
         return commands
 
 

@@ -82,6 +82,12 @@ class _CheckRepo:
         self._recorder.flush()
         raise _Probe
 
+    def __getattr__(self, name: str) -> Any:
+        # The driver's own handle (ArangoDB: the python-arango database) reads and
+        # writes as it likes, so the check ends here, as at a query.
+        self._recorder.flush()
+        raise _Probe
+
 
 def compile_command(dialect: Dialect, command: Command) -> list[Statement]:
     """A command's statements; callables and data changes are run, not compiled."""
@@ -97,13 +103,22 @@ def record(
     *,
     prefix: str | None,
     defaults: DslDefaults,
+    check: Callable[[Command], None] | None = None,
 ) -> Recording:
-    """Record and compile a migration without running anything (see the module docstring)."""
+    """Record and compile a migration without running anything (see the module docstring).
+
+    ``check`` sees each command, in order, before it is compiled: the
+    Migrator's whole-plan checks (``whimbrel.migrator.timescale.PlanCheck``)
+    raise ``MigrationDefinitionError`` there, and the error gets the file.
+    """
     steps: list[Step] = []
 
     def compiled(commands: list[Command]) -> None:
         try:
-            steps.extend((c, compile_command(dialect, c)) for c in commands)
+            for c in commands:
+                if check is not None:
+                    check(c)
+                steps.append((c, compile_command(dialect, c)))
         except MigrationDefinitionError as exc:
             raise exc.locate(str(migration.file.path), None) from None
 
@@ -151,6 +166,14 @@ class Repo:
         """Run a query and return its rows (none in ``--dry-run``)."""
         self._flush()
         return self._executor.query(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else is the driver's own handle's (ArangoDB: the python-arango database,
+        ``repo().collection("users").insert(...)``), after what was queued has run."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._flush()
+        return getattr(self._executor.native(), name)
 
 
 class MigrationRun:
@@ -299,14 +322,17 @@ class MigrationRunner:
         executor.start(m.file.label, direction, in_tx)
         if in_tx:
             executor.begin(recorded.upcoming)
+        if not self.capabilities.session_lock and executor.live:
+            # No session lock: the lock is a transaction (SQLite's write transaction,
+            # ArangoDB's exclusive one, re-taken after each version write), so another
+            # process may have run this migration since the plan was made: re-read.
+            if (m.file.version in self.versions.applied(prefix)) == (direction == "up"):
+                if in_tx:
+                    executor.rollback()
+                log.info("== %s already %s (another process ran it)", m.file.version, direction)
+                return False
         executor.journal = executor.open_journal(prefix, source, m.file.version, direction, in_tx)
         try:
-            if in_tx and not self.capabilities.session_lock and executor.live:
-                # No session lock: the transaction is the lock, so versions are re-read in it.
-                if (m.file.version in self.versions.applied(prefix)) == (direction == "up"):
-                    executor.rollback()
-                    log.info("== %s already %s (another process ran it)", m.file.version, direction)
-                    return False
             run = MigrationRun(
                 m,
                 direction,

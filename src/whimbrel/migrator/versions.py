@@ -2,10 +2,12 @@
 
 ``schema_migrations(version bigint PRIMARY KEY, inserted_at)`` per prefix,
 named by ``migration_source``. This module says *when* the table is
-created, read and written; the SQL of each database stays in its adapter
-(``Adapter.create_versions_table_sql``, ``select_versions_sql``,
-``insert_version_sql``, ``delete_version_sql``, ``create_schema_sql``), as
-goose keeps a querier per dialect.
+created, read and written; *how* stays in the adapter, as goose keeps a
+querier per dialect: ``Adapter.applied_versions``, ``versions_setup`` and
+``version_record`` build on its SQL (``create_versions_table_sql``,
+``select_versions_sql``, ``insert_version_sql``, ...), and ArangoDB's adapter
+answers them with its ``_migrations`` collection and typed steps written
+through its lock (``whimbrel.adapters.arangodb_versions``).
 
 Example::
 
@@ -17,6 +19,7 @@ Example::
 from __future__ import annotations
 
 from whimbrel.adapters.base import Adapter
+from whimbrel.dialects.steps import Statement
 
 
 class Versions:
@@ -31,25 +34,12 @@ class Versions:
 
     def applied(self, prefix: str | None) -> list[int]:
         """Applied versions, oldest first; an absent table means none (nothing is created)."""
-        if not self.exists(prefix):
-            return []
-        sql = self.adapter.select_versions_sql(prefix, self.source)
-        return [int(row[0]) for row in self.adapter.query(sql)]
+        return self.adapter.applied_versions(prefix, self.source)
 
-    def setup_sql(self, prefix: str | None) -> list[str]:
+    def setup_sql(self, prefix: str | None) -> list[Statement]:
         """The statements that create the tenant schema and the table, if missing."""
-        if self.exists(prefix):
-            return []
-        schema = [self.adapter.create_schema_sql(prefix)] if prefix is not None else []
-        return schema + [self.adapter.create_versions_table_sql(prefix, self.source)]
+        return self.adapter.versions_setup(prefix, self.source)
 
-    def create(self, prefix: str | None) -> None:
-        """Create the schema and the table (under the migration lock)."""
-        for sql in self.setup_sql(prefix):
-            self.adapter.execute(sql)
-
-    def record_sql(self, prefix: str | None, version: int, direction: str) -> str:
+    def record_sql(self, prefix: str | None, version: int, direction: str) -> Statement:
         """The statement that marks ``version`` applied (up) or rolled back (down)."""
-        if direction == "up":
-            return self.adapter.insert_version_sql(prefix, self.source, version)
-        return self.adapter.delete_version_sql(prefix, self.source, version)
+        return self.adapter.version_record(prefix, self.source, version, direction)

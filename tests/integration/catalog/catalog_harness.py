@@ -187,6 +187,26 @@ class RoundTrip:
         assert drift == [], f"a refused migration changed the catalog: {drift}"
         return message
 
+    def refused_when_run(self, body: str, *, says: str) -> str:
+        """A migration refused by a check of the live catalog, as it runs; returns the message.
+
+        The refusal comes before the migration's first statement (``body`` has no
+        statement ahead of the refused one), so the catalog and the versions are
+        untouched; the file is then removed, so the case can go on.
+        """
+        version = self._write(textwrap.dedent(body), "", None, "")
+        before = self.catalog()
+        with self.migrator() as m:
+            with pytest.raises(UnsupportedFeatureError) as err:
+                m.up()
+            assert [s.status for s in m.status() if s.version == version] == ["down"]
+        message = str(err.value)
+        assert says in message, message
+        drift = diff(before, self.catalog())
+        assert drift == [], f"a refused migration changed the catalog: {drift}"
+        next(self.project.joinpath("migrations").glob(f"{version}_*.py")).unlink()
+        return message
+
 
 def _connect(name: str, url: str) -> Any:
     if name == "mysql":

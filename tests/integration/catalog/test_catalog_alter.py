@@ -101,7 +101,9 @@ def test_add_if_not_exists_and_remove_if_exists(rt: RoundTrip) -> None:
 
 
 def test_remove_an_indexed_column_with_its_type(rt: RoundTrip) -> None:
-    # remove(col, type) restores the column on rollback; its index went with it.
+    # The rollback of remove(col, type) re-adds only the column, so a change() that would
+    # take the column's index with it is refused when it runs; dropping the index first in
+    # the same change() makes the rollback recreate it, and the round trip is exact.
     rt.setup(
         """
         with create(table("posts")):
@@ -109,10 +111,40 @@ def test_remove_an_indexed_column_with_its_type(rt: RoundTrip) -> None:
         create(unique_index("posts", ["slug"]))
         """
     )
-    rt.run(
-        """
+    refused = """
         with alter(table("posts")):
             remove("slug", "string")
+        """
+    message = rt.refused_when_run(refused, says='would drop index "posts_slug_index"')
+    assert 'drop(index("posts", ["slug"]))' in message
+    rt.run(
+        """
+        drop(unique_index("posts", ["slug"]))
+        with alter(table("posts")):
+            remove("slug", "string")
+        """,
+        changes=['table "posts": - column "slug"', 'table "posts": - index "posts_slug_index"'],
+    )
+
+
+def test_remove_a_column_in_up_drops_its_indexes(rt: RoundTrip) -> None:
+    # In up()/down() the author states the rollback, so nothing is refused.
+    rt.setup(
+        """
+        with create(table("posts")):
+            add("slug", "string")
+        create(index("posts", ["slug"]))
+        """
+    )
+    rt.run(
+        up="""
+        with alter(table("posts")):
+            remove("slug", "string")
+        """,
+        down="""
+        with alter(table("posts")):
+            add("slug", "string")
+        create(index("posts", ["slug"]))
         """,
         changes=['table "posts": - column "slug"', 'table "posts": - index "posts_slug_index"'],
     )
