@@ -219,6 +219,14 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
 
 @cli.command(short_help="Apply pending migrations.")
 @_strategy_options
+@click.option(
+    "--accept-edited",
+    "accept_edited",
+    type=int,
+    multiple=True,
+    metavar="VERSION",
+    help="Record the new checksum of this applied migration whose file changed (repeatable).",
+)
 @_common
 @click.pass_context
 def migrate(ctx: click.Context, **opts: Any) -> None:
@@ -254,7 +262,10 @@ def status(
         click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
         return
     header = ("Prefix", "Status", "Migration ID", "Migration Name")
-    table = [(r.prefix or "", r.status, str(r.version), r.name) for r in rows]
+    table = [
+        (r.prefix or "", r.status + (" (edited)" if r.edited else ""), str(r.version), r.name)
+        for r in rows
+    ]
     show_prefix = any(r.prefix for r in rows)
     columns = [c for c in zip(header, *table, strict=False)] if table else [(h,) for h in header]
     widths = [max(len(v) for v in col) for col in columns]

@@ -38,7 +38,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "prefixes": (list,),
     "prefixes_query": (str,),
     "migration_source": (str,),
-    "migration_lock": (bool,),
+    "migration_lock": (bool, str),
     "migration_lock_wait": (int, float),
     "connect_timeout": (int, float),
     "strict_version_order": (bool,),
@@ -47,6 +47,8 @@ KEYS: dict[str, tuple[type, ...]] = {
     "migration_timestamps": (dict,),
     "lock_timeout": (str, int),
     "statement_timeout": (str, int),
+    "lock_timeout_retries": (int,),
+    "lock_timeout_retry_delay": (str, int),
     "lint": (str,),
 }
 #: What lint findings do to `migrate`: log warnings, or stop the run (exit 2).
@@ -73,7 +75,8 @@ class Config:
     prefixes: tuple[str, ...] = ()
     prefixes_query: str | None = None
     migration_source: str = "schema_migrations"
-    migration_lock: bool = True
+    #: True (the session lock), False (none) or "table" (a lease row, for poolers).
+    migration_lock: bool | str = True
     migration_lock_wait: float | None = None
     #: Seconds for the whole connection handshake (TCP, greeting, authentication).
     connect_timeout: float = 10.0
@@ -83,6 +86,10 @@ class Config:
     migration_timestamps: dict[str, Any] = field(default_factory=dict)
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    #: Retries of a transactional migration that timed out waiting for a table lock.
+    lock_timeout_retries: int = 0
+    #: Seconds before the first retry; each later one waits twice as long (with jitter).
+    lock_timeout_retry_delay: float = 1.0
     lint: str = "warn"
     files: tuple[Path, ...] = ()
 
@@ -175,7 +182,12 @@ def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false")
+        if str in types and raw == "table":
+            return raw  # migration_lock = "table"
+        extra = ' (or "table")' if str in types else ""
+        raise ConfigError(
+            f"WHIMBREL_{key.upper()}={raw!r} is not a boolean: use true or false{extra}"
+        )
     if list in types:
         return [p.strip() for p in raw.split(",") if p.strip()]
     if dict in types:
@@ -240,6 +252,10 @@ def _build(
         migration_timestamps=values.get("migration_timestamps", {}),
         lock_timeout=_timeout(values.get("lock_timeout")),
         statement_timeout=_timeout(values.get("statement_timeout")),
+        lock_timeout_retries=values.get("lock_timeout_retries", 0),
+        lock_timeout_retry_delay=seconds(
+            values.get("lock_timeout_retry_delay", "1s"), "lock_timeout_retry_delay"
+        ),
         lint=values.get("lint", "warn"),
         files=files,
     )
@@ -280,7 +296,19 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
         )
     for key in TABLE_KEYS:
         _check_table(key, values.get(key, {}), origin.get(key, ""))
-    for key in ("lock_timeout", "statement_timeout"):
+    lock = values.get("migration_lock", True)
+    if isinstance(lock, str) and lock != "table":
+        raise ConfigError(
+            f"{origin['migration_lock']}: migration_lock = {lock!r}: use true (the session "
+            'lock), false (no lock) or "table" (a lease row that works through a pooler)'
+        )
+    retries = values.get("lock_timeout_retries", 0)
+    if isinstance(retries, bool) or retries < 0:
+        raise ConfigError(
+            f"{origin['lock_timeout_retries']}: lock_timeout_retries = {retries!r} must be a "
+            "whole number of retries (0 or more)"
+        )
+    for key in ("lock_timeout", "statement_timeout", "lock_timeout_retry_delay"):
         if key in values:
             seconds(values[key], key, origin[key])
     if values.get("lint", "warn") not in LINT_MODES:

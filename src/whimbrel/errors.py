@@ -12,7 +12,9 @@ The tree (the CLI maps each branch to an exit code in exactly one place,
     │   ├── MigrationFileError         bad file name, syntax error, no change()/up()
     │   ├── DuplicateMigrationError    two files share a version or a name
     │   ├── IrreversibleMigrationError change() holds a command with no inverse
-    │   └── UnsupportedFeatureError    the dialect cannot express a command
+    │   ├── UnsupportedFeatureError    the dialect cannot express a command
+    │   ├── LintFindingsError          ``lint = "error"``: lint findings stop ``migrate``
+    │   └── EditedMigrationError       an applied migration's file changed (checksums)
     ├── DatabaseConnectionError        exit 2: the database cannot be reached
     ├── DatabaseError                  exit 1: the database rejected a statement
     ├── MigrationFailedError           exit 1: a statement failed while migrating
@@ -34,6 +36,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class WhimbrelError(Exception):
@@ -113,6 +116,31 @@ class UnsupportedFeatureError(MigrationDefinitionError):
     """The target database cannot express a command or option."""
 
 
+class LintFindingsError(MigrationDefinitionError):
+    """``lint = "error"``: ``migrate`` refused to start because lint found problems (exit 2).
+
+    ``findings`` holds ``whimbrel.lint.Finding`` objects (rule, file, line, message, fix).
+    """
+
+    def __init__(self, findings: Sequence[Any]):
+        listed = "; ".join(f"{f.file}:{f.line}: {f.rule}" for f in findings)
+        super().__init__(
+            f"lint found {len(findings)} problem(s) in the migrations to run: {listed}; run "
+            "`whimbrel lint` for the reasons and the safe sequences, fix them or add "
+            '`safety_assured = ["rule-name"]` to a migration you have checked, or set '
+            'lint = "warn" to only warn'
+        )
+        self.findings = list(findings)
+
+
+class EditedMigrationError(MigrationDefinitionError):
+    """Applied migrations whose files changed since they ran; ``edited`` lists their versions."""
+
+    def __init__(self, message: str, edited: Sequence[int] = ()):
+        super().__init__(message)
+        self.edited = list(edited)
+
+
 class DatabaseConnectionError(WhimbrelError):
     """The database could not be reached; the URL is shown with its password masked."""
 
@@ -122,10 +150,19 @@ class DatabaseConnectionError(WhimbrelError):
 class DatabaseError(WhimbrelError):
     """The database rejected a statement; the driver's error is the ``__cause__``."""
 
-    def __init__(self, message: str, *, statement: str | None = None, sqlstate: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        statement: str | None = None,
+        sqlstate: str | None = None,
+        code: int | None = None,
+    ):
         super().__init__(message)
         self.statement = statement
         self.sqlstate = sqlstate
+        #: The driver's numeric error code where it has one (MySQL's 1060, say).
+        self.code = code
 
 
 class MigrationFailedError(WhimbrelError):

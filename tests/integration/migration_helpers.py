@@ -36,6 +36,8 @@ from whimbrel.config import load_config
 VERSIONS = "schema_migrations"
 #: The progress journal of a failed migration where DDL is not transactional (MySQL).
 PROGRESS = "schema_migrations_progress"
+#: The side table of applied migrations' checksums (whimbrel.migrator.checksums).
+CHECKSUMS = "schema_migrations_checksums"
 CLI_TIMEOUT_S = 120
 HEADER = "from whimbrel.migration import *\n"
 
@@ -231,8 +233,12 @@ class Catalog:
         return {r[0] for r in self._rows(sql, (schema or "public",))}
 
     def user_tables(self, schema: str | None = None) -> set[str]:
-        """Tables other than the versions table and the progress journal (MySQL)."""
-        return self.tables(schema) - {VERSIONS, PROGRESS}
+        """Tables other than whimbrel's: versions, progress journal, checksums, any source."""
+        return {
+            t
+            for t in self.tables(schema) - {VERSIONS}
+            if not t.endswith(("_progress", "_checksums"))
+        }
 
     def columns(self, table: str, schema: str | None = None) -> list[str]:
         if self.sqlite:

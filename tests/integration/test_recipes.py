@@ -153,7 +153,12 @@ def test_django_keeps_its_migrations_and_whimbrel_owns_a_schema(
     catalog = Catalog(pg_url)
     assert {"django_migrations", "auth_user"} <= catalog.tables()
     assert "schema_migrations" not in catalog.tables()  # whimbrel stays out of public
-    assert catalog.tables("warehouse") == {"schema_migrations", "t10", "t20"}
+    assert catalog.tables("warehouse") == {
+        "schema_migrations",
+        "schema_migrations_checksums",
+        "t10",
+        "t20",
+    }
     assert catalog.applied("warehouse") == [10, 20]
 
 

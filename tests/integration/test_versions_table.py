@@ -52,7 +52,7 @@ def test_migration_source_names_the_versions_table(tmp_path: Path, db_url: str) 
     done = run_cli(tmp_path, db_url, "migrate")
     assert done.returncode == 0, done.stderr
     catalog = Catalog(db_url)
-    assert catalog.tables() == {"t10", "my_versions"}
+    assert catalog.tables() == {"t10", "my_versions", "my_versions_checksums"}
     assert catalog.versions(source="my_versions") == [10]
 
 

@@ -232,7 +232,7 @@ def test_unknown_override_is_refused(tmp_path: Path) -> None:
 
 
 WRONG_TYPES: list[tuple[str, str]] = [
-    ('migration_lock = "yes"', "setting 'migration_lock' must be a bool, got 'yes'"),
+    ('migration_lock = "yes"', "migration_lock = 'yes': use true (the session lock)"),
     ("strict_version_order = 1", "setting 'strict_version_order' must be a bool, got 1"),
     ('prefixes = "tenant_a"', "setting 'prefixes' must be a list, got 'tenant_a'"),
     ("database_url = 5", "setting 'database_url' must be a str, got 5"),

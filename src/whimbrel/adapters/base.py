@@ -190,7 +190,7 @@ class Adapter(ABC):
     progress_columns: ClassVar[str] = (
         "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
         "{statement_hash} char(64) NOT NULL, {statement} text NOT NULL, {done_at} timestamp(0), "
-        "PRIMARY KEY ({version}, {direction}, {step})"
+        "{session_id} bigint, PRIMARY KEY ({version}, {direction}, {step})"
     )
 
     def __init__(self, url: str, settings: Settings | None = None):
@@ -384,6 +384,17 @@ class Adapter(ABC):
                 next_note *= 2
             # Jitter keeps many waiters from polling in lock step.
             time.sleep(self.settings.lock_poll_interval * (0.5 + random.random()))
+
+    def session_id(self) -> int | None:
+        """The server's id of this connection (journaled with each statement's intent)."""
+        return None
+
+    def session_alive(self, session: int) -> bool:
+        """Whether the server still runs the session ``session`` (an interrupted run's)."""
+        return False
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:  # noqa: B027
+        """Drop the index ``name`` if a failed concurrent build left it INVALID (PostgreSQL)."""
 
     def lock_name(self, prefix: str | None, source: str) -> str:
         return f"whimbrel:{self.database_name()}:{prefix or ''}:{source}"

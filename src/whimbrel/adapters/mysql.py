@@ -77,7 +77,7 @@ class MySQLAdapter(Adapter):
     progress_columns = (
         "{version} bigint NOT NULL, {direction} varchar(4) NOT NULL, {step} integer NOT NULL, "
         "{statement_hash} char(64) NOT NULL, {statement} mediumtext NOT NULL, {done_at} datetime, "
-        "PRIMARY KEY ({version}, {direction}, {step})"
+        "{session_id} bigint, PRIMARY KEY ({version}, {direction}, {step})"
     )
     capabilities = Capabilities(
         transactional_ddl=False, session_lock=True, schemas=False, concurrent_index=True
@@ -195,11 +195,12 @@ class MySQLAdapter(Adapter):
             cursor.execute(sql, params)
         except self._pymysql.MySQLError as exc:
             cursor.close()
+            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
             if _timed_out(exc) and self.settings.client_timeout() is not None:
                 self._kill_session()  # the server would go on running it
                 message = no_answer(self.settings.client_timeout() or 0, self.settings, self.url)
-                raise DatabaseError(message, statement=sql) from exc
-            raise DatabaseError(f"{_reason(exc)}", statement=sql) from exc
+                raise DatabaseError(message, statement=sql, code=code) from exc
+            raise DatabaseError(f"{_reason(exc)}", statement=sql, code=code) from exc
         except KeyboardInterrupt:
             self._kill_session()
             raise
@@ -240,6 +241,13 @@ class MySQLAdapter(Adapter):
             (prefix, name),
         )
         return bool(rows)
+
+    def session_id(self) -> int | None:
+        return int(self.conn.thread_id())
+
+    def session_alive(self, session: int) -> bool:
+        sql = "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = %s"
+        return bool(self.query(sql, (session,)))
 
     def database_name(self) -> str:
         return str(self.query("SELECT DATABASE()")[0][0])

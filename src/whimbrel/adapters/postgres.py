@@ -24,6 +24,7 @@ version and schema, which the dialect compiles TimescaleDB commands for.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -45,6 +46,8 @@ from whimbrel.url import mask
 
 if TYPE_CHECKING:
     from whimbrel.dialects.postgres import PostgresDialect
+
+log = logging.getLogger("whimbrel")
 
 
 class PostgresAdapter(Adapter):
@@ -71,6 +74,8 @@ class PostgresAdapter(Adapter):
                 # libpq counts whole seconds, and at least 2.
                 connect_timeout=max(2, math.ceil(self.settings.connect_timeout)),
                 application_name="whimbrel",
+                # No server-side prepared statements: behind PgBouncer in transaction
+                # mode they land on another server connection ("_pg3_0 already exists").
                 prepare_threshold=None,
                 keepalives=1,
                 keepalives_idle=KEEPALIVE["idle"],
@@ -152,6 +157,12 @@ class PostgresAdapter(Adapter):
             self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0]
         )
 
+    def session_id(self) -> int | None:
+        return int(self.conn.info.backend_pid)
+
+    def session_alive(self, session: int) -> bool:
+        return bool(self.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (session,)))
+
     def database_name(self) -> str:
         return str(self.conn.info.dbname)
 
@@ -166,6 +177,28 @@ class PostgresAdapter(Adapter):
             str(info.user),
             info.password or None,
         )
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        """A cancelled or failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it.
+
+        Only an index marked invalid is dropped; a valid one of the same name is
+        left for the build to report ("already exists").
+        """
+        invalid = self.query(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) "
+            "AND NOT i.indisvalid",
+            (name, schema),
+        )
+        if invalid:
+            target = qualified(name, schema)
+            log.warning(
+                "index %s is INVALID (an earlier concurrent build failed or was cancelled): "
+                "dropping it before building it again",
+                target,
+            )
+            self.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {target}")
 
     def acquire_lock(self, prefix: str | None, source: str) -> None:
         name = self.lock_name(prefix, source)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whimbrel.dsl.commands import (
     AddColumn,
@@ -23,8 +23,11 @@ from whimbrel.dsl.commands import (
     CreateTable,
     describe,
 )
-from whimbrel.dsl.objects import ColumnType, PrimaryKey
+from whimbrel.dsl.objects import ColumnOpts, ColumnType, PrimaryKey
 from whimbrel.errors import MigrationDefinitionError, MigrationFileError
+
+if TYPE_CHECKING:
+    from whimbrel.config import Config
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,28 @@ class DslDefaults:
     @property
     def reference_type(self) -> ColumnType:
         return self.foreign_key_type or self.primary_key.type
+
+
+def dsl_defaults(config: Config) -> DslDefaults:
+    """The DSL defaults a project's configuration sets (key type, foreign keys, timestamps).
+
+    The one place they are read: the migrator records with them and lint
+    records the same commands.
+
+    Example::
+
+        dsl_defaults(load_config()).primary_key.name   # "id" unless configured
+    """
+    key = dict(config.migration_primary_key)
+    pk = PrimaryKey(
+        key.pop("name", "id"),
+        key.pop("type", "bigserial"),
+        ColumnOpts(**{**key, "primary_key": True}),
+    )
+    fk = config.migration_foreign_key
+    return DslDefaults(
+        pk, fk.get("type"), fk.get("column", "id"), dict(config.migration_timestamps)
+    )
 
 
 class Block:

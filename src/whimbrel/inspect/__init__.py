@@ -10,8 +10,8 @@ and exclusion constraints, plus views and (PostgreSQL) enum types. It is
 JSON-serializable (``to_json``/``Catalog.from_dict``) and two snapshots are
 equal exactly when the schemas are. ``diff`` lists the drift as lines.
 
-whimbrel's own tables (the versions table and its ``_progress`` journal)
-are left out unless ``include_whimbrel=True``.
+whimbrel's own tables (the versions table, its ``_progress`` journal and its
+``_checksums`` and ``_lock`` side tables) are left out unless ``include_whimbrel=True``.
 
 Example::
 
@@ -82,7 +82,8 @@ def inspect(
     ``mariadb://``) or a psycopg, sqlite3 or PyMySQL connection. A SQLite file
     that does not exist reads as an empty catalog and is not created.
     """
-    exclude = set() if include_whimbrel else {versions_table, f"{versions_table}_progress"}
+    side = ("_progress", "_checksums", "_lock")  # journal, checksums, lease lock
+    exclude = set() if include_whimbrel else {versions_table, *(versions_table + s for s in side)}
     if isinstance(source, str):
         return _inspect_url(source, schema, exclude)
     return _inspect_connection(source, schema, exclude)

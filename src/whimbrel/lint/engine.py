@@ -24,9 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from whimbrel.config import Config
-from whimbrel.dsl.recorder import DslDefaults
-from whimbrel.errors import MigrationDefinitionError, UsageError
+from whimbrel.dsl.recorder import DslDefaults, dsl_defaults
+from whimbrel.errors import LintFindingsError, MigrationDefinitionError, UsageError
 from whimbrel.lint.context import Context, Schema
 from whimbrel.lint.from_dsl import Source, step_ops
 from whimbrel.lint.ops import Op
@@ -36,6 +35,17 @@ from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.loader import Migration, load
 
 log = logging.getLogger("whimbrel")
+
+#: Re-exported: the CLI and ``migrate`` record with the same DSL defaults.
+__all__ = [
+    "Finding",
+    "LintFindingsError",
+    "before_migrate",
+    "dsl_defaults",
+    "lint_migrations",
+    "lint_paths",
+    "safety_assured",
+]
 
 #: URL scheme -> the database name rules declare
 DATABASES = {
@@ -63,20 +73,6 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.rule}: {self.message}\n  fix: {self.fix}"
-
-
-class LintFindingsError(MigrationDefinitionError):
-    """``lint = "error"``: ``migrate`` refused to start because lint found problems (exit 2)."""
-
-    def __init__(self, findings: Sequence[Finding]):
-        listed = "; ".join(f"{f.file}:{f.line}: {f.rule}" for f in findings)
-        super().__init__(
-            f"lint found {len(findings)} problem(s) in the migrations to run: {listed}; run "
-            "`whimbrel lint` for the reasons and the safe sequences, fix them or add "
-            '`safety_assured = ["rule-name"]` to a migration you have checked, or set '
-            'lint = "warn" to only warn'
-        )
-        self.findings = list(findings)
 
 
 def database_of(url: str) -> str:
@@ -279,23 +275,6 @@ def _assured_line(path: Path) -> int | None:
     return None
 
 
-def dsl_defaults(config: Config) -> DslDefaults:
-    """The DSL defaults a project's configuration sets (key type, timestamps), as the
-    migrator records with them, so lint records the same commands."""
-    from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
-
-    key = dict(config.migration_primary_key)
-    pk = PrimaryKey(
-        key.pop("name", "id"),
-        key.pop("type", "bigserial"),
-        ColumnOpts(**{**key, "primary_key": True}),
-    )
-    fk = config.migration_foreign_key
-    return DslDefaults(
-        pk, fk.get("type"), fk.get("column", "id"), dict(config.migration_timestamps)
-    )
-
-
 def before_migrate(
     migrations: Sequence[Migration],
     *,
@@ -303,6 +282,7 @@ def before_migrate(
     database: str,
     defaults: DslDefaults | None = None,
     context: Sequence[Migration] = (),
+    server_version: str | None = None,
 ) -> list[Finding]:
     """What ``migrate`` runs before the first planned migration (config key ``lint``).
 
@@ -310,7 +290,13 @@ def before_migrate(
     ``mode="error"`` raises ``LintFindingsError`` (exit 2) when there are any,
     before anything ran.
     """
-    findings = lint_migrations(migrations, database=database, defaults=defaults, context=context)
+    findings = lint_migrations(
+        migrations,
+        database=database,
+        defaults=defaults,
+        context=context,
+        server_version=server_version,
+    )
     if findings and mode == "error":
         raise LintFindingsError(findings)
     for finding in findings:

@@ -26,7 +26,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -42,6 +42,7 @@ from whimbrel.errors import (
     PrefixesQueryError,
     TargetNotFoundError,
 )
+from whimbrel.migrator.checksums import Checksums
 from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, plan
@@ -66,6 +67,8 @@ class MigrationStatus:
     version: int
     name: str
     prefix: str | None = None
+    #: Applied, but the file changed since (its checksum differs): ``migrate`` refuses.
+    edited: bool = False
 
 
 class Migrated(int):
@@ -279,8 +282,15 @@ class Migrator:
         """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone."""
         files = self._files(prefix)
         applied = set(self._applied(prefix))
+        edited = {f.version for f in self._checksums().compare(files, applied, prefix).edited}
         rows = [
-            MigrationStatus("up" if f.version in applied else "down", f.version, f.name, prefix)
+            MigrationStatus(
+                "up" if f.version in applied else "down",
+                f.version,
+                f.name,
+                prefix,
+                f.version in edited,
+            )
             for f in files
         ]
         known = {f.version for f in files}
@@ -302,6 +312,7 @@ class Migrator:
         prefix: str | None = None,
         dry_run: bool = False,
         log_sql: bool = False,
+        accept_edited: Sequence[int] = (),
         _require_target: bool = True,
     ) -> list[Migrated]:
         """Migrate ``direction`` with one strategy; returns the versions that ran.
@@ -309,6 +320,8 @@ class Migrator:
         Strategies: ``all=True``; ``step=N``; ``to=V`` (inclusive);
         ``to_exclusive=V``. With none, up runs all and down runs one step.
         ``dry_run`` prints the SQL instead of running it (and takes no lock).
+        Going up, an applied migration whose file changed stops the run
+        (``EditedMigrationError``) unless ``accept_edited`` lists its version.
         """
         with self._reporting():
             strategy = parse_strategy(direction, all, step, to, to_exclusive)
@@ -317,6 +330,8 @@ class Migrator:
             executor = self._executor(dry_run=dry_run, log_sql=log_sql)
             with self._locked(prefix) if executor.live else nullcontext():
                 versions = self._versions()
+                if direction == "up":
+                    self._verify_checksums(files, versions, prefix, accept_edited, executor)
                 planned = plan(
                     direction,
                     strategy,
@@ -335,7 +350,27 @@ class Migrator:
                 # shows the statements only when a migration would need them.
                 if direction == "up" and (checked or executor.live):
                     executor.setup(versions.setup_sql(prefix))
+                if checked and executor.live:
+                    executor.setup(self._checksums().setup_sql(prefix))
                 return self._run_plan(checked, direction, prefix, executor)
+
+    def _verify_checksums(
+        self,
+        files: list[MigrationFile],
+        versions: Versions,
+        prefix: str | None,
+        accept: Sequence[int],
+        executor: Executor,
+    ) -> None:
+        """Refuse edited applied migrations; adopt unrecorded ones (see ``checksums``)."""
+        checksums = self._checksums()
+        verdict = checksums.compare(files, versions.applied(prefix), prefix)
+        if executor.live and (verdict.adopt or accept):
+            executor.setup(checksums.setup_sql(prefix))
+        checksums.enforce(verdict, prefix, accept, write=executor.live)
+
+    def _checksums(self) -> Checksums:
+        return Checksums(self.adapter, self.config.migration_source)
 
     def up_one(self, version: int, path: str | Path, prefix: str | None = None) -> str:
         """Apply one migration file; returns ``"ok"`` or ``"already_up"``."""
@@ -392,6 +427,8 @@ class Migrator:
         dialect, defaults = self.adapter.dialect(prefix), self._defaults()
         database = self.adapter.database_config()
         migrations = [load(f) for f in planned]
+        if direction == "up":
+            self._lint(migrations, prefix, defaults)
         plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
         return check_plan(
             migrations,
@@ -408,6 +445,35 @@ class Migrator:
             direction,
         )
 
+    def _lint(self, migrations: list[Migration], prefix: str | None, defaults: DslDefaults) -> None:
+        """Lint the planned migrations before the first runs (config ``lint``: warn or error).
+
+        The applied migrations of the folder are walked as context (a check
+        validated by an earlier migration counts), without being reported.
+        Each file is linted once per run, not once per tenant.
+        """
+        linted: set[Path] = self.__dict__.setdefault("_linted", set())
+        fresh = [m for m in migrations if m.file.path not in linted]
+        if not fresh:
+            return
+        linted.update(m.file.path for m in fresh)
+        from whimbrel.lint import before_migrate, database_of
+        from whimbrel.migrator.loader import load
+
+        planned = {m.file.path for m in migrations}
+        applied = set(self._applied(prefix))
+        earlier = [
+            load(f) for f in self._files(prefix) if f.version in applied and f.path not in planned
+        ]
+        before_migrate(
+            fresh,
+            mode=self.config.lint,
+            database=database_of(self.config.database_url),
+            defaults=defaults,
+            context=earlier,
+            server_version=getattr(self.adapter, "server_version", None) or None,
+        )
+
     def _run_plan(
         self,
         checked: list[tuple[Migration, Recording]],
@@ -418,6 +484,7 @@ class Migrator:
         if not checked:
             log.info("%sMigrations already %s", f"[{prefix}] " if prefix else "", direction)
             return []
+        from whimbrel.migrator.retry import with_lock_retries
         from whimbrel.migrator.runner import MigrationRunner
 
         adapter = self.adapter
@@ -426,15 +493,21 @@ class Migrator:
         if executor.live:
             self._warn_unlocked([m for m, _ in checked])
         ran = []
+
+        c = self.config
+        retries = c.lock_timeout_retries if c.lock_timeout and executor.live else 0
         progress = self.progress if executor.live else NullProgress()
         tag = f"[{prefix}] " if prefix else ""  # tenants' lines name the prefix
         progress.on_start(len(checked))
         try:
             for index, (m, recorded) in enumerate(checked, 1):
                 progress.on_migration(index, f"{tag}{m.file.label}")
+                apply = partial(
+                    runner.apply, m, direction, recorded, dialect, prefix=prefix, defaults=defaults
+                )
                 with self._lock_released(m, prefix, executor):
-                    applied = runner.apply(
-                        m, direction, recorded, dialect, prefix=prefix, defaults=defaults
+                    applied = with_lock_retries(
+                        apply, retries=retries, delay=c.lock_timeout_retry_delay, label=m.file.label
                     )
                 if applied:
                     ran.append(Migrated(m.file.version, prefix))
@@ -476,6 +549,7 @@ class Migrator:
         with self._reporting(), self._locked(prefix):
             versions = self._versions()
             self._executor().setup(versions.setup_sql(prefix))
+            self._executor().setup(self._checksums().setup_sql(prefix))
             if (version in versions.applied(prefix)) == (direction == "up"):
                 return "already_up" if direction == "up" else "already_down"
             self._run_plan(
@@ -502,6 +576,10 @@ class Migrator:
         """Hold the migration lock; on the way out, drop an empty progress journal."""
         source = self.config.migration_source
         lock = self.adapter.migration_lock if self.config.migration_lock else _no_lock
+        if self.config.migration_lock == "table":
+            from whimbrel.migrator.lease import LeaseLock
+
+            lock = LeaseLock(self.adapter, self.adapter.settings).held
         with lock(prefix, source):
             yield
             if not self.adapter.capabilities.transactional_ddl:
@@ -511,23 +589,14 @@ class Migrator:
         self, m: Migration, prefix: str | None, executor: Executor
     ) -> AbstractContextManager[None]:
         """``disable_migration_lock = True``: run this migration without holding the lock."""
-        if m.disable_migration_lock and self.config.migration_lock:
+        if m.disable_migration_lock and self.config.migration_lock is True:
             return executor.lock_released(prefix, self.config.migration_source)
         return nullcontext()
 
     def _defaults(self) -> DslDefaults:
-        from whimbrel.dsl.objects import ColumnOpts, PrimaryKey
-        from whimbrel.dsl.recorder import DslDefaults
+        from whimbrel.dsl.recorder import dsl_defaults
 
-        c = self.config
-        key = dict(c.migration_primary_key)
-        pk = PrimaryKey(
-            key.pop("name", "id"),
-            key.pop("type", "bigserial"),
-            ColumnOpts(**{**key, "primary_key": True}),
-        )
-        fk = c.migration_foreign_key
-        return DslDefaults(pk, fk.get("type"), fk.get("column", "id"), dict(c.migration_timestamps))
+        return dsl_defaults(self.config)
 
     @contextmanager
     def _reporting(self) -> Iterator[None]:

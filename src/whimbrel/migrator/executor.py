@@ -77,7 +77,8 @@ class Executor:
 
     def run_data(self, sql: str, params: Any = None) -> None:
         """``repo().execute()``: a data change in order with the DDL."""
-        self._run(sql, params, sql if params is None else f"{sql} -- params: {params!r}")
+        # The journal keys it by its SQL alone: parameter values may be secrets.
+        self._run(sql, params, sql, data=True)
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """``repo().query()``: rows from the database."""
@@ -85,21 +86,25 @@ class Executor:
             log.info("%s %s", sql, params if params is not None else "")
         return self.adapter.query(sql, params)
 
-    def _run(self, sql: Statement, params: Any, key: str) -> None:
+    def _run(self, sql: Statement, params: Any, key: str, *, data: bool = False) -> None:
         """Run one statement (``key`` identifies it in the journal), unless it already ran."""
         text = preview(sql)
-        if self.journal is not None and self.journal.already_ran(key):
+        journal = self.journal
+        if journal is not None and journal.already_ran(key):
             self.ran.append(text)
             return
         if self.log_sql:
             log.info("%s", text if params is None else f"{text} {params!r}")
         if isinstance(sql, AdapterStep):
             self.adapter.run_step(sql, self.emit)
-        else:
+            if journal is not None:
+                journal.record(key)
+        elif journal is None:
             self.adapter.execute(sql, params)
+        else:
+            # repo().execute is a data change whatever its first word (a CTE, say).
+            journal.run("INSERT" if data else sql, key, lambda: self.adapter.execute(sql, params))
         self.ran.append(text)
-        if self.journal is not None:
-            self.journal.record(key)
 
     def skip_callable(self, fn: Callable[[], Any]) -> bool:
         """Whether ``execute(fn)`` is left out (a dry run prints a note instead)."""
@@ -139,15 +144,23 @@ class Executor:
                 self._on_broken_connection()
 
     def open_journal(
-        self, prefix: str | None, source: str, version: int, direction: str
+        self, prefix: str | None, source: str, version: int, direction: str, in_tx: bool = False
     ) -> Journal | None:
-        """Statement progress, where the database cannot roll DDL back (see ``journal``)."""
-        if self.adapter.capabilities.transactional_ddl:
+        """Statement progress of a migration that runs without a transaction (see ``journal``).
+
+        That is every migration where DDL cannot be rolled back (MySQL), and a
+        ``disable_ddl_transaction`` one elsewhere (PostgreSQL's concurrent index builds).
+        """
+        if in_tx:
             return None
         journal: Journal = self.adapter.journal_class().open(
             self.adapter, prefix, source, version, direction
         )
         return journal
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        """Before a concurrent index build: drop an INVALID index a failed build left."""
+        self.adapter.drop_invalid_index(name, schema)
 
     @contextmanager
     def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:
@@ -224,9 +237,12 @@ class PrintingExecutor(Executor):
         pass
 
     def open_journal(
-        self, prefix: str | None, source: str, version: int, direction: str
+        self, prefix: str | None, source: str, version: int, direction: str, in_tx: bool = False
     ) -> Journal | None:
         return None
+
+    def drop_invalid_index(self, name: str, schema: str | None) -> None:
+        pass  # the catalog is not read in a dry run
 
     @contextmanager
     def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:

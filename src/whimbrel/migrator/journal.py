@@ -17,8 +17,27 @@ journals each statement as it completes, in ``<migration_source>_progress``
   rows deleted in one (DML) transaction; a run that leaves the journal empty
   drops the table, so a database without failures holds only Ecto's table.
 
-A crash between a statement and its journal row can still make one statement
-run twice; the database's own error then names it.
+PostgreSQL journals a ``disable_ddl_transaction`` migration the same way.
+
+**Crash safety.** A client killed during a long statement (``kill -9``) does
+not stop the server, which finishes the statement after the client is gone.
+So the journal never trusts "not journaled" to mean "did not run":
+
+- a data change (``INSERT``/``UPDATE``/``DELETE``/``REPLACE``, and every
+  ``repo().execute``) runs in a transaction together with its journal row:
+  either both commit or neither does (a dead client's transaction is rolled
+  back), so it is never run twice;
+- any other statement is journaled as an *intent* (``done_at`` NULL, with the
+  server's session id) before it runs, and marked done after. A re-run that
+  finds an intent waits until that session has gone from the server's
+  process list, then settles it: a DDL statement (CREATE, ALTER, DROP,
+  RENAME) is sent again, and an error that says it already took effect
+  ("Duplicate column name", "already exists", "doesn't exist" for a DROP)
+  counts as done by the interrupted run; any other statement stops the run
+  with the repair to choose, since repeating it could do its work twice.
+
+Parameters of ``repo().execute`` are never stored: the journal keeps the SQL
+text and its hash only.
 
 Example::
 
@@ -32,6 +51,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import time
 from collections.abc import Callable
 
 from whimbrel.adapters.base import Adapter
@@ -59,13 +80,17 @@ class Journal:
         version: int,
         direction: str,
         earlier: list[tuple[str, str]],
+        intent: tuple[str, str, int | None] | None = None,
     ):
         self.adapter = adapter
+        self.prefix, self.source = prefix, source
         self.table = adapter.versions_table(prefix, source + SUFFIX)
         self.version = int(version)
         self.direction = direction
         #: (hash, statement) of the statements a failed earlier run completed.
         self.earlier = earlier
+        #: (hash, statement, session) of a statement an interrupted run had started.
+        self.intent = intent
         self.step = 0
 
     @classmethod
@@ -80,11 +105,16 @@ class Journal:
         # Running one direction makes a leftover journal of the other one stale.
         other = "down" if direction == "up" else "up"
         adapter.execute(f"DELETE FROM {table} WHERE {_where(adapter, version, other)}")
+        names = ", ".join(quote(c, q) for c in ("statement_hash", "statement", "done_at"))
         rows = adapter.query(
-            f"SELECT {quote('statement_hash', q)}, {quote('statement', q)} FROM {table} "
+            f"SELECT {names}, {quote('session_id', q)} FROM {table} "
             f"WHERE {_where(adapter, version, direction)} ORDER BY {quote('step', q)}"
         )
-        journal = cls(adapter, prefix, source, version, direction, [(h, s) for h, s in rows])
+        done = [(h, s) for h, s, at, _ in rows if at is not None]
+        started = [(h, s, session) for h, s, at, session in rows if at is None]
+        journal = cls(
+            adapter, prefix, source, version, direction, done, started[0] if started else None
+        )
         if rows:
             log.info(
                 "== %s (%s) failed part-way before: %d statement(s) ran; resuming after them",
@@ -107,12 +137,51 @@ class Journal:
         log.info("   skipping statement %d, completed by the earlier attempt: %s", self.step, sql)
         return True
 
+    def run(self, sql: str, key: str, execute: Callable[[], None]) -> None:
+        """Run a statement the journal has not seen complete (see the module docstring)."""
+        if self.intent is not None and self.step == len(self.earlier):
+            self._settle(key, execute)
+        elif is_data_change(sql):
+            step = self.step
+            self.adapter.begin()
+            try:
+                execute()
+                self._insert(key, done=True)
+                self.adapter.commit()
+            except BaseException:
+                self.step = step  # the row was rolled back with the change
+                self.adapter.rollback()
+                raise
+        else:
+            self._insert(key, done=False)
+            try:
+                execute()
+            except DatabaseError as exc:
+                if exc.code not in _CONNECTION_LOST and not (exc.sqlstate or "").startswith("08"):
+                    self._forget_intent()  # the server refused it: it did not take effect
+                raise
+            self._mark_done()
+
+    def _forget_intent(self) -> None:
+        q = self.adapter.quote_char
+        try:
+            self.adapter.execute(
+                f"DELETE FROM {self.table} WHERE {self._where} AND {quote('step', q)} = {self.step}"
+            )
+        except DatabaseError:
+            return  # the connection is gone: the next run settles the intent
+        self.step -= 1
+
     def record(self, sql: str) -> None:
         """Journal a statement that just completed."""
+        self._insert(sql, done=True)
+
+    def _insert(self, sql: str, *, done: bool) -> None:
         self.step += 1
         q = self.adapter.quote_char
         names = ", ".join(quote(c, q) for c in _COLUMNS)
         text = self.adapter.string_literal
+        session = self.adapter.session_id()
         values = ", ".join(
             [
                 str(self.version),
@@ -120,10 +189,72 @@ class Journal:
                 str(self.step),
                 text(statement_hash(sql)),
                 text(sql),
-                self.adapter.now_utc,
+                self.adapter.now_utc if done else "NULL",
+                "NULL" if session is None else str(int(session)),
             ]
         )
         self.adapter.execute(f"INSERT INTO {self.table} ({names}) VALUES ({values})")
+
+    def _mark_done(self) -> None:
+        q = self.adapter.quote_char
+        self.adapter.execute(
+            f"UPDATE {self.table} SET {quote('done_at', q)} = {self.adapter.now_utc} "
+            f"WHERE {self._where} AND {quote('step', q)} = {self.step}"
+        )
+
+    def _settle(self, sql: str, execute: Callable[[], None]) -> None:
+        """An interrupted run had started ``sql``: wait for its session, then find out."""
+        assert self.intent is not None
+        recorded, text, session = self.intent
+        number = self.step + 1
+        if recorded != statement_hash(sql):
+            raise self._changed(
+                f"statement {number} was started as\n    {text}\n  but is now\n    {sql}"
+            )
+        self._wait_for(session, number, sql)
+        if not _DDL.match(sql):
+            raise MigrationFailedError(
+                f"migration {self.version} ({self.direction}): statement {number} was running "
+                f"when an earlier run was stopped, and whether it took effect is unknown:\n    "
+                f"{sql}\n  whimbrel will not run it again blindly. Check the database; if it "
+                f"took effect, mark it done with: UPDATE {self.table} SET done_at = "
+                f"{self.adapter.now_utc} WHERE {self._where} AND step = {number}; if it did not, "
+                f"forget it with: DELETE FROM {self.table} WHERE {self._where} AND step = "
+                f"{number}; then run {_command(self.direction)} again.",
+                version=self.version,
+                statement=sql,
+                rolled_back=False,
+            )
+        try:
+            execute()
+        except DatabaseError as exc:
+            if not already_done(exc):
+                raise
+            log.info(
+                "   statement %d had taken effect in the interrupted run (the server says: %s)",
+                number,
+                exc,
+            )
+        self.step += 1
+        self.intent = None
+        self._mark_done()
+
+    def _wait_for(self, session: int | None, number: int, sql: str) -> None:
+        """Wait while the interrupted run's session still runs the statement on the server."""
+        started, next_note = time.monotonic(), 0.0
+        while session is not None and self.adapter.session_alive(int(session)):
+            waited = time.monotonic() - started
+            if waited >= next_note:
+                log.info(
+                    "   waiting for session %s of the interrupted run to finish statement %d "
+                    "(%.0fs): %s",
+                    session,
+                    number,
+                    waited,
+                    sql,
+                )
+                next_note = max(5.0, next_note * 2)
+            time.sleep(0.2)
 
     def finish(self, bookkeeping: Callable[[], None]) -> None:
         """Write the version row and clear the journal together, in one DML transaction."""
@@ -140,6 +271,18 @@ class Journal:
         except BaseException:
             self.adapter.rollback()
             raise
+        self.tidy(self.adapter, self.prefix, self.source)
+
+    def forget_if_empty(self) -> None:
+        """After a failure: drop the journal table if nothing at all was journaled.
+
+        A failure before the first statement completed leaves no progress to
+        resume, so the database keeps only Ecto's table.
+        """
+        try:
+            self.tidy(self.adapter, self.prefix, self.source)
+        except DatabaseError:
+            pass  # the connection is gone: the failure itself is what gets reported
 
     @property
     def _where(self) -> str:
@@ -158,7 +301,7 @@ class Journal:
             f"failed part-way: {detail}\n  These statements ran then and stay applied "
             f"(the database cannot roll DDL back):{listed}\n  Either restore the migration's "
             "statements up to the one that failed, or undo the statements above by hand and "
-            f"forget the attempt with: {self.repair}; then run migrate again.",
+            f"forget the attempt with: {self.repair}; then run {_command(self.direction)} again.",
             version=self.version,
             statements_run=ran,
             rolled_back=False,
@@ -174,13 +317,49 @@ class Journal:
             adapter.execute(f"DROP TABLE {table}")
 
 
-_COLUMNS = ("version", "direction", "step", "statement_hash", "statement", "done_at")
+_COLUMNS = (
+    "version",
+    "direction",
+    "step",
+    "statement_hash",
+    "statement",
+    "done_at",
+    "session_id",
+)
+#: Statements that change rows: run in one transaction with their journal row.
+_DATA_CHANGE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+#: Statements whose repetition the server refuses once they took effect.
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|RENAME)\b", re.IGNORECASE)
+#: "Already done" errors: MySQL/MariaDB codes and PostgreSQL SQLSTATEs.
+_ALREADY_CODES = frozenset({1050, 1051, 1060, 1061, 1091, 1146, 1826, 1022})
+#: MySQL client errors after which a statement's outcome is unknown (server gone, lost).
+_CONNECTION_LOST = frozenset({0, 2006, 2013})
+_ALREADY_STATES = frozenset({"42P07", "42701", "42710", "42704", "42P01", "42703"})
+
+
+def is_data_change(sql: str) -> bool:
+    """Whether ``sql`` changes rows (so it can share a transaction with its journal row).
+
+    >>> is_data_change("  insert into t select * from u")
+    True
+    """
+    return bool(_DATA_CHANGE.match(sql))
+
+
+def already_done(exc: DatabaseError) -> bool:
+    """Whether the server refused a DDL statement because it had already taken effect."""
+    return exc.code in _ALREADY_CODES or exc.sqlstate in _ALREADY_STATES
 
 
 def _where(adapter: Adapter, version: int, direction: str) -> str:
     q = adapter.quote_char
     version_is = f"{quote('version', q)} = {int(version)}"
     return f"{version_is} AND {quote('direction', q)} = {adapter.string_literal(direction)}"
+
+
+def _command(direction: str) -> str:
+    """The command that runs a direction again: ``migrate`` or ``rollback``."""
+    return "whimbrel migrate" if direction == "up" else "whimbrel rollback"
 
 
 def stays_applied(label: str, direction: str, ran: list[str]) -> str:
@@ -209,7 +388,7 @@ def failed(
         tail = "\n  nothing was applied: the transaction, with the version row, was rolled back."
     elif journal is not None and ran:
         tail = (
-            "\n  the database commits each DDL statement, so these statements had completed "
+            "\n  it ran without a transaction, so these statements had completed "
             f"and stay applied:{listed}\n  the version was not recorded; whimbrel journaled "
             f"them in {journal.table}: fix the failing statement and run it again; it resumes at "
             f"statement {len(ran) + 1} without repeating them. To change them "

@@ -42,6 +42,7 @@ from whimbrel.errors import (
     MigrationFailedError,
     WhimbrelError,
 )
+from whimbrel.migrator.checksums import Checksums, file_checksum
 from whimbrel.migrator.executor import Executor
 from whimbrel.migrator.journal import failed, stays_applied
 from whimbrel.migrator.loader import Migration, describe_exception, line_in
@@ -265,6 +266,10 @@ class MigrationRun:
             else:
                 if isinstance(command, CreateIndex | DropIndex) and command.index.concurrently:
                     self.warn_concurrently(command)
+                    if isinstance(command, CreateIndex) and not self.in_transaction:
+                        # A build that failed or was cancelled leaves an INVALID index
+                        # of the same name behind, which the new build would trip on.
+                        self.executor.drop_invalid_index(command.index.name, command.index.prefix)
                 for sql in statements:
                     self.executor.emit(sql)
 
@@ -322,6 +327,16 @@ class MigrationRunner:
         self.versions = versions
         self.executor = executor
 
+    def _book(self, m: Migration, direction: str, prefix: str | None) -> None:
+        """The version row and, on a real run, the file's checksum (see ``checksums``)."""
+        executor, version = self.executor, m.file.version
+        executor.emit(self.versions.record_sql(prefix, version, direction))
+        if executor.live:
+            checksums = Checksums(self.versions.adapter, self.versions.source)
+            sql = checksums.record_sql(prefix, version, direction, file_checksum(m.file.path))
+            for statement in sql:
+                executor.emit(statement)
+
     def apply(
         self,
         m: Migration,
@@ -352,7 +367,7 @@ class MigrationRunner:
                     "== %s%s already %s (another process ran it)", tag, m.file.version, direction
                 )
                 return False
-        executor.journal = executor.open_journal(prefix, source, m.file.version, direction)
+        executor.journal = executor.open_journal(prefix, source, m.file.version, direction, in_tx)
         label = m.file.label + (f" in {prefix}" if prefix is not None else "")
         try:
             run = MigrationRun(
@@ -367,9 +382,7 @@ class MigrationRunner:
             )
             run.run(recorded)
             journal, executor.journal = executor.journal, None
-            book = partial(
-                executor.emit, self.versions.record_sql(prefix, m.file.version, direction)
-            )
+            book = partial(self._book, m, direction, prefix)
             if journal is not None:  # the version row and the cleanup commit together
                 journal.finish(book)
             else:
@@ -380,6 +393,8 @@ class MigrationRunner:
             if in_tx:
                 executor.rollback()
             journal, executor.journal, f = executor.journal, None, m.file
+            if journal is not None:
+                journal.forget_if_empty()
             raise failed(label, f.version, direction, exc, executor.ran, in_tx, journal) from exc
         except MigrationFailedError:
             executor.journal = None  # already says what ran and what stays (the journal)
@@ -390,6 +405,8 @@ class MigrationRunner:
             if in_tx:
                 executor.rollback()
             journal, executor.journal, f = executor.journal, None, m.file
+            if journal is not None:
+                journal.forget_if_empty()
             error = failed(
                 label, f.version, direction, _raised(exc, m), executor.ran, in_tx, journal
             )
@@ -398,7 +415,9 @@ class MigrationRunner:
                 raise
             raise error from exc
         except BaseException:  # Ctrl-C, SIGTERM: say what became of the migration, then stop
-            executor.journal = None
+            journal, executor.journal = executor.journal, None
+            if journal is not None:
+                journal.forget_if_empty()
             if in_tx:
                 executor.rollback()
                 if executor.live:

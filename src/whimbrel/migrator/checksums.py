@@ -1,0 +1,188 @@
+"""Checksums of applied migrations, kept beside Ecto's versions table.
+
+Ecto's ``schema_migrations`` has two columns (``version``, ``inserted_at``)
+and an Ecto application sharing the database inserts rows with exactly
+those. A checksum column there would break nothing in Ecto's own reads, but
+a third ``NOT NULL`` column would break its inserts, and a nullable one
+would be left empty by every Ecto migration anyway. So checksums live in a
+side table, ``<migration_source>_checksums(version, checksum, algorithm)``,
+per prefix: Ecto never sees it, and dropping it loses nothing but the
+checks.
+
+**What the checksum covers**: the migration file's text, as SHA-256 of its
+lines with line endings normalised, trailing whitespace removed and blank
+lines dropped (``algorithm = "text-v1"``). So re-saving with CRLF, stripping
+trailing spaces or adding blank lines is no edit; changing code, a string,
+a comment or a docstring is. The file is hashed rather than the compiled
+SQL because that needs no import, recording or compiling: checking 1,000
+applied files costs one read and one hash each, on every ``migrate``. It
+also means a whimbrel upgrade that compiles a DSL call differently never
+flags an unchanged file (Flyway's and Liquibase's checksum churn). The
+``algorithm`` column lets a later normalisation adopt old rows instead of
+flagging them.
+
+- A migration applied through whimbrel gets its row in the transaction
+  that inserts its version; a rollback deletes it.
+- An applied version with no row (applied by Ecto, or before checksums
+  existed) is adopted silently: its current checksum is recorded.
+- An applied version whose file's checksum differs is *edited*: ``status``
+  marks it and ``migrate`` refuses to run (exit 2) until the file is
+  restored or ``--accept-edited VERSION`` records the new checksum.
+
+Example::
+
+    >>> text_checksum("a = 1  \\r\\n\\r\\nb = 2\\n") == text_checksum("a = 1\\nb = 2")
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whimbrel.adapters.base import Adapter
+from whimbrel.dialects.quoting import quote
+from whimbrel.errors import EditedMigrationError, UsageError
+from whimbrel.migrator.files import MigrationFile
+
+SUFFIX = "_checksums"
+ALGORITHM = "text-v1"
+
+
+def text_checksum(text: str) -> str:
+    """SHA-256 of the text's non-blank lines, each without trailing whitespace."""
+    lines = (line.rstrip() for line in text.splitlines())
+    return hashlib.sha256("\n".join(line for line in lines if line).encode()).hexdigest()
+
+
+def file_checksum(path: Path) -> str:
+    """The checksum of a migration file (``text_checksum`` of its UTF-8 text)."""
+    return text_checksum(path.read_bytes().decode("utf-8", errors="surrogateescape"))
+
+
+@dataclass
+class Verdict:
+    """What comparing the applied files with their recorded checksums found."""
+
+    #: version -> current checksum, for applied versions with no row yet (adopt them).
+    adopt: dict[int, str] = field(default_factory=dict)
+    #: edited applied migrations (checksum differs), in version order.
+    edited: list[MigrationFile] = field(default_factory=list)
+    #: version -> current checksum of every applied file that has one.
+    current: dict[int, str] = field(default_factory=dict)
+    #: every version of the folder, applied or pending.
+    known: set[int] = field(default_factory=set)
+
+
+class Checksums:
+    """The checksums side table of one migration source."""
+
+    def __init__(self, adapter: Adapter, source: str):
+        self.adapter = adapter
+        self.name = source + SUFFIX
+
+    def table(self, prefix: str | None) -> str:
+        return self.adapter.versions_table(prefix, self.name)
+
+    def setup_sql(self, prefix: str | None) -> list[str]:
+        """``CREATE TABLE IF NOT EXISTS`` for the side table."""
+        q = self.adapter.quote_char
+        v, c, a = (quote(n, q) for n in ("version", "checksum", "algorithm"))
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.table(prefix)} ({v} bigint PRIMARY KEY, "
+            f"{c} varchar(64) NOT NULL, {a} varchar(16) NOT NULL)"
+        ]
+
+    def recorded(self, prefix: str | None) -> dict[int, str]:
+        """version -> recorded checksum; empty when the side table does not exist yet."""
+        if not self.adapter.table_exists(self.name, prefix):
+            return {}
+        q = self.adapter.quote_char
+        rows = self.adapter.query(
+            f"SELECT {quote('version', q)}, {quote('checksum', q)} FROM {self.table(prefix)}"
+        )
+        return {int(v): str(c) for v, c in rows}
+
+    def record_sql(
+        self, prefix: str | None, version: int, direction: str, checksum: str
+    ) -> list[str]:
+        """Statements that store (up) or forget (down) a version's checksum."""
+        q = self.adapter.quote_char
+        table = self.table(prefix)
+        forget = f"DELETE FROM {table} WHERE {quote('version', q)} = {int(version)}"
+        if direction != "up":
+            return [forget]
+        names = ", ".join(quote(n, q) for n in ("version", "checksum", "algorithm"))
+        text = self.adapter.string_literal
+        values = f"{int(version)}, {text(checksum)}, {text(ALGORITHM)}"
+        return [forget, f"INSERT INTO {table} ({names}) VALUES ({values})"]
+
+    def compare(
+        self, files: Iterable[MigrationFile], applied: Iterable[int], prefix: str | None
+    ) -> Verdict:
+        """Hash every applied file and compare it with the recorded checksums."""
+        done = set(applied)
+        recorded = self.recorded(prefix)
+        verdict = Verdict()
+        for f in files:
+            verdict.known.add(f.version)
+            if f.version not in done:
+                continue
+            now = verdict.current[f.version] = file_checksum(f.path)
+            before = recorded.get(f.version)
+            if before is None:
+                verdict.adopt[f.version] = now
+            elif before != now:
+                verdict.edited.append(f)
+        return verdict
+
+    def enforce(
+        self,
+        verdict: Verdict,
+        prefix: str | None,
+        accept: Iterable[int] = (),
+        *,
+        write: bool = True,
+    ) -> None:
+        """Adopt unrecorded versions, record accepted edits, refuse the other edits.
+
+        Raises ``EditedMigrationError`` (exit 2) naming every edited file that
+        ``accept`` does not list, before anything is written; ``UsageError``
+        for an accepted version that is not an edited applied migration.
+        """
+        accepted = set(accept)
+        edited = {f.version for f in verdict.edited}
+        # Versions of another folder (tenants) are left to that folder's run.
+        stray = sorted((accepted & verdict.known) - edited)
+        if stray:
+            raise UsageError(
+                f"--accept-edited {', '.join(map(str, stray))}: not an applied migration whose "
+                "file changed; `whimbrel status` marks the edited ones"
+            )
+        refused = [f for f in verdict.edited if f.version not in accepted]
+        if refused:
+            raise EditedMigrationError(
+                edited_message(refused, prefix), [f.version for f in refused]
+            )
+        if not write:
+            return
+        fixes = {**verdict.adopt, **{v: verdict.current[v] for v in accepted}}
+        for version, checksum in sorted(fixes.items()):
+            for sql in self.record_sql(prefix, version, "up", checksum):
+                self.adapter.execute(sql)
+
+
+def edited_message(edited: list[MigrationFile], prefix: str | None) -> str:
+    """Names each edited file and both ways out."""
+    where = f" (prefix {prefix})" if prefix else ""
+    names = ", ".join(str(f.path) for f in edited)
+    versions = " ".join(f"--accept-edited {f.version}" for f in edited)
+    return (
+        f"applied migration{'s' if len(edited) > 1 else ''}{where} changed since "
+        f"{'they' if len(edited) > 1 else 'it'} ran: {names}. The database still has what the "
+        "old text did; a change to an applied migration never runs. Restore the file "
+        "(git checkout) and put the change in a new migration, or, if the edit changes nothing "
+        f"the database should have, accept it: whimbrel migrate {versions}"
+    )
