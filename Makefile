@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEMO_VENV  ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean pgbouncer
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ $(TSDB)/node_modules/.installed: $(TSDB)/package.json $(TSDB)/package-lock.json
 	cd $(TSDB) && npm ci --silent
 	touch $@
 
-## test: the whole suite (unit + integration on real SQLite, PostgreSQL and TimescaleDB), lint and types
-test: $(STAMP) $(TSDB)/node_modules/.installed
+# PgBouncer (Debian package) for the lease-lock test through a transaction-mode pooler.
+pgbouncer:
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer) >/dev/null 2>&1 \
+		|| echo "could not install pgbouncer: the PgBouncer test will fail" >&2
+
+## test: the whole suite (unit + integration on real SQLite, PostgreSQL, MariaDB and TimescaleDB), lint and types
+test: $(STAMP) $(TSDB)/node_modules/.installed pgbouncer
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

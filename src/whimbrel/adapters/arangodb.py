@@ -92,7 +92,11 @@ class ArangoAdapter(Adapter):
     schemes: ClassVar[tuple[str, ...]] = ("arangodb", "arangodbs")
     dialect_path: ClassVar[str] = "whimbrel.dialects.arangodb:ArangoDialect"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        transactional_ddl=False, session_lock=False, schemas=False, concurrent_index=True
+        transactional_ddl=False,
+        session_lock=False,
+        schemas=False,
+        concurrent_index=True,
+        checksums=False,
     )
     default_source: ClassVar[str] = "_migrations"
     journal_path: ClassVar[str] = "whimbrel.adapters.arangodb_versions:ProgressJournal"

@@ -347,6 +347,17 @@ class ProgressJournal:
         for doc in self._mine(self.direction):
             coll.delete(doc["_key"])
 
+    def forget_if_empty(self) -> None:
+        """After a failure: drop the journal collection if nothing at all was journaled
+        (the SQL journal's counterpart), so a failed first operation leaves no trace."""
+        from arango.exceptions import ArangoError
+
+        try:
+            if self.db.has_collection(self.table) and self.db.collection(self.table).count() == 0:
+                self.db.delete_collection(self.table, system=self.table.startswith("_"))
+        except ArangoError:
+            pass  # the failure itself is what gets reported
+
     @property
     def repair(self) -> str:
         """The AQL that forgets this migration's progress."""

@@ -45,6 +45,8 @@ class Capabilities:
     - ``concurrent_index_needs_no_transaction``: such a build refuses to run inside a
       transaction and waits for every open snapshot (PostgreSQL), so the runner
       warns about ``concurrently=True`` in a transaction or without the lock.
+    - ``checksums``: applied migrations' file checksums are kept in a side table
+      (``whimbrel.migrator.checksums``); ArangoDB has no such collection yet.
 
     Without ``transactional_ddl`` the migrator journals every statement of a
     migration as it completes (``whimbrel.migrator.journal``), so a failure
@@ -61,6 +63,7 @@ class Capabilities:
     schemas: bool = True
     concurrent_index: bool = False
     concurrent_index_needs_no_transaction: bool = False
+    checksums: bool = True
 
 
 def import_driver(module: str, extra: str, url: str) -> Any:

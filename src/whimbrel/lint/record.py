@@ -70,6 +70,14 @@ class _LintRepo:
         self._recorder.flush()
         raise _Stop
 
+    def __getattr__(self, name: str) -> Any:
+        # The driver's own handle (ArangoDB's python-arango database) reads and writes
+        # as it likes: lint stops there, as at a query.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._recorder.flush()
+        raise _Stop
+
 
 class SiteRecorder(Recorder):
     """A ``Recorder`` that notes the line of the migration file behind each command."""

@@ -82,12 +82,16 @@ class Checksums:
     def __init__(self, adapter: Adapter, source: str):
         self.adapter = adapter
         self.name = source + SUFFIX
+        #: Off where the adapter keeps no side table (ArangoDB): nothing is read or written.
+        self.enabled = adapter.capabilities.checksums
 
     def table(self, prefix: str | None) -> str:
         return self.adapter.versions_table(prefix, self.name)
 
     def setup_sql(self, prefix: str | None) -> list[str]:
         """``CREATE TABLE IF NOT EXISTS`` for the side table."""
+        if not self.enabled:
+            return []
         q = self.adapter.quote_char
         v, c, a = (quote(n, q) for n in ("version", "checksum", "algorithm"))
         return [
@@ -97,6 +101,8 @@ class Checksums:
 
     def recorded(self, prefix: str | None) -> dict[int, str]:
         """version -> recorded checksum; empty when the side table does not exist yet."""
+        if not self.enabled:
+            return {}
         if not self.adapter.table_exists(self.name, prefix):
             return {}
         q = self.adapter.quote_char
@@ -109,6 +115,8 @@ class Checksums:
         self, prefix: str | None, version: int, direction: str, checksum: str
     ) -> list[str]:
         """Statements that store (up) or forget (down) a version's checksum."""
+        if not self.enabled:
+            return []
         q = self.adapter.quote_char
         table = self.table(prefix)
         forget = f"DELETE FROM {table} WHERE {quote('version', q)} = {int(version)}"
@@ -123,9 +131,11 @@ class Checksums:
         self, files: Iterable[MigrationFile], applied: Iterable[int], prefix: str | None
     ) -> Verdict:
         """Hash every applied file and compare it with the recorded checksums."""
+        verdict = Verdict()
+        if not self.enabled:
+            return verdict
         done = set(applied)
         recorded = self.recorded(prefix)
-        verdict = Verdict()
         for f in files:
             verdict.known.add(f.version)
             if f.version not in done:
