@@ -52,7 +52,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "lint": (str,),
 }
 #: What lint findings do to `migrate`: log warnings, or stop the run (exit 2).
-LINT_MODES = ("warn", "error")
+LINT_MODES = ("warn", "error", "off")
 #: Keys of the table-valued settings (the DSL's defaults); others are refused.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "migration_primary_key": ("name", "type"),  # and any column option

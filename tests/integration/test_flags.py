@@ -162,7 +162,8 @@ def test_disable_migration_lock_is_warned_about_once_per_run(tmp_path: Path, db_
     lines = [
         line
         for line in done.stderr.splitlines()
-        if line.startswith("warning:") and "disable_migration_lock" in line
+        # lint's own findings on these indexes may mention the flag too: not counted here
+        if line.startswith("warning:") and "migration lock released" in line
     ]
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("warning: 3 migration(s) run with the migration lock released")

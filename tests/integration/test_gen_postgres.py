@@ -49,7 +49,11 @@ class PgCatalog(Catalog):
     def objects(self) -> dict[str, Any]:
         """Everything a generated migration may create, to compare before and after."""
         return {
-            "tables": {t: v for t, v in self.snapshot().items() if t != "schema_migrations"},
+            "tables": {
+                t: v
+                for t, v in self.snapshot().items()
+                if not t.startswith("schema_migrations")  # whimbrel's table and side tables
+            },
             "fks": self.foreign_keys(),
             "types": self._names("SELECT typname FROM pg_type t JOIN pg_namespace n "
                                  "ON n.oid = t.typnamespace WHERE n.nspname = 'public' "

@@ -34,6 +34,10 @@ import whimbrel
 from whimbrel.config import load_config
 
 VERSIONS = "schema_migrations"
+# whimbrel's own tables: the versions table and its side tables (checksums, journal, lease).
+OWN_TABLES = ", ".join(
+    f"'{VERSIONS}{suffix}'" for suffix in ("", "_checksums", "_progress", "_lock")
+)
 USER_SCHEMAS = "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
 
 
@@ -116,7 +120,7 @@ class PgSchema:
                    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE {USER_SCHEMAS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-              AND c.relname <> '{VERSIONS}'
+              AND c.relname NOT IN ({OWN_TABLES})
         """
         return {
             (r[0], r[1]): Relation(r[2], r[3], tuple(r[4]), r[5], r[6], tuple(r[7]), r[8])
@@ -144,7 +148,7 @@ class PgSchema:
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             LEFT JOIN pg_collation co ON co.oid = a.attcollation
             WHERE {USER_SCHEMAS} AND a.attnum > 0 AND NOT a.attisdropped
-              AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname <> '{VERSIONS}'
+              AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname NOT IN ({OWN_TABLES})
         """
         every = {
             (r[0], r[1], r[2]): Column(r[3], r[4], r[5], r[6], r[7], r[8], r[9])
@@ -173,7 +177,7 @@ class PgSchema:
             JOIN pg_class i ON i.oid = x.indexrelid
             JOIN pg_class t ON t.oid = x.indrelid
             JOIN pg_namespace n ON n.oid = i.relnamespace
-            WHERE {USER_SCHEMAS} AND t.relname <> '{VERSIONS}'
+            WHERE {USER_SCHEMAS} AND t.relname NOT IN ({OWN_TABLES})
         """
         return {(r[0], r[1]): IndexInfo(r[2], r[3], r[4], r[5]) for r in self.rows(sql)}
 
@@ -188,7 +192,7 @@ class PgSchema:
             FROM pg_constraint k
             JOIN pg_namespace n ON n.oid = k.connamespace
             LEFT JOIN pg_class c ON c.oid = k.conrelid
-            WHERE {USER_SCHEMAS} AND coalesce(c.relname, '') <> '{VERSIONS}'
+            WHERE {USER_SCHEMAS} AND coalesce(c.relname, '') NOT IN ({OWN_TABLES})
         """
         return {(r[0], r[1], r[2]): ConstraintInfo(r[3], r[4], r[5], r[6]) for r in self.rows(sql)}
 

@@ -376,5 +376,8 @@ def test_migrations_with_rebuilds_run_on_an_in_memory_database(tmp_path: Path) -
         assert m.adapter.query("SELECT count(*) FROM posts") == [(4,)]
         assert m.adapter.query("SELECT count(*) FROM comments WHERE first_post_id = 1") == [(2,)]
         assert m.down(all=True) == [60, 50, 40, 30, 20, 15, 10]
-        tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        assert m.adapter.query(tables) == [("schema_migrations",)]
+        tables = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+        assert m.adapter.query(tables) == [("schema_migrations",), ("schema_migrations_checksums",)]

@@ -213,6 +213,9 @@ def test_cli_status_table_json_and_missing_file(project: Path, db_url: str) -> N
         ("down", 40, "create_t40"),
     ]
 
+    # Rolling back over an applied version whose file is gone would undo the older
+    # migrations beneath its changes: refused (exit 2), naming it, nothing rolled back.
     rollback = run_cli(project, db_url, "rollback", "--all")
-    assert rollback.returncode == 0, rollback.stderr
-    assert Catalog(db_url).versions() == [30]
+    assert rollback.returncode == 2, rollback.stderr
+    assert "version 30 is applied but its file is missing" in rollback.stderr
+    assert Catalog(db_url).versions() == [10, 20, 30]

@@ -45,6 +45,10 @@ class Capabilities:
     - ``concurrent_index_needs_no_transaction``: such a build refuses to run inside a
       transaction and waits for every open snapshot (PostgreSQL), so the runner
       warns about ``concurrently=True`` in a transaction or without the lock.
+    - ``journal_outside_transaction``: a ``disable_ddl_transaction`` migration's
+      statements are journaled so a failed one resumes. Off on SQLite, whose table
+      rebuild takes a write transaction of its own that the journal's writes would
+      already have opened (a known gap: such a migration is not resumable there).
     - ``checksums``: applied migrations' file checksums are kept in a side table
       (``whimbrel.migrator.checksums``); ArangoDB has no such collection yet.
 
@@ -64,6 +68,7 @@ class Capabilities:
     concurrent_index: bool = False
     concurrent_index_needs_no_transaction: bool = False
     checksums: bool = True
+    journal_outside_transaction: bool = True
 
 
 def import_driver(module: str, extra: str, url: str) -> Any:

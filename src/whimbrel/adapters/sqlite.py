@@ -75,7 +75,10 @@ class SQLiteAdapter(Adapter):
     dialect_path = "whimbrel.dialects.sqlite:SQLiteDialect"
     version_columns = "BIGINT PRIMARY KEY, {inserted_at} TEXT"
     capabilities = Capabilities(
-        transactional_ddl=True, session_lock=fcntl is not None, schemas=False
+        transactional_ddl=True,
+        session_lock=fcntl is not None,
+        schemas=False,
+        journal_outside_transaction=False,
     )
     conn: sqlite3.Connection | None = None
     _lock_fd: int | None = None

@@ -450,8 +450,11 @@ class Migrator:
 
         The applied migrations of the folder are walked as context (a check
         validated by an earlier migration counts), without being reported.
-        Each file is linted once per run, not once per tenant.
+        Each file is linted once per run, not once per tenant. Lint records a
+        migration once more (running nothing); ``lint = "off"`` skips it.
         """
+        if self.config.lint == "off":
+            return
         linted: set[Path] = self.__dict__.setdefault("_linted", set())
         fresh = [m for m in migrations if m.file.path not in linted]
         if not fresh:
@@ -462,9 +465,9 @@ class Migrator:
 
         planned = {m.file.path for m in migrations}
         applied = set(self._applied(prefix))
-        earlier = [
-            load(f) for f in self._files(prefix) if f.version in applied and f.path not in planned
-        ]
+        # The plan already warned about misnamed files; the context read stays quiet.
+        files = discover(self._folder(prefix), warn=False)
+        earlier = [load(f) for f in files if f.version in applied and f.path not in planned]
         before_migrate(
             fresh,
             mode=self.config.lint,

@@ -151,7 +151,7 @@ class Executor:
         That is every migration where DDL cannot be rolled back (MySQL), and a
         ``disable_ddl_transaction`` one elsewhere (PostgreSQL's concurrent index builds).
         """
-        if in_tx:
+        if in_tx or not self.adapter.capabilities.journal_outside_transaction:
             return None
         journal: Journal = self.adapter.journal_class().open(
             self.adapter, prefix, source, version, direction
