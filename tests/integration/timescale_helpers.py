@@ -166,7 +166,7 @@ class TimescaleCatalog:
         return self.rows(sql, (self.schema, table))
 
     def is_empty(self) -> bool:
-        """No table (bar the versions table), hypertable, aggregate or job left in the schema."""
-        leftovers = self.tables() - {"schema_migrations"}
+        """No table (bar whimbrel's own), hypertable, aggregate or job left in the schema."""
+        leftovers = {t for t in self.tables() if not t.startswith("schema_migrations")}
         made = self.hypertables() or self.aggregates() or self.jobs()
         return not leftovers and not made
