@@ -112,6 +112,8 @@ class Migrator:
         self._adapter: Adapter | None = None
         #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
         self.progress: Progress = NullProgress()
+        #: Files lint has read in this Migrator's runs (each once, not once per tenant).
+        self._linted: set[Path] = set()
         #: Why tenants were left out of the last ``status_all``/``ensure_up``/dry run, if so.
         self.tenants_missing: str | None = None
         self._unlocked_warned: set[Path] = set()
@@ -455,11 +457,10 @@ class Migrator:
         """
         if self.config.lint == "off":
             return
-        linted: set[Path] = self.__dict__.setdefault("_linted", set())
-        fresh = [m for m in migrations if m.file.path not in linted]
+        fresh = [m for m in migrations if m.file.path not in self._linted]
         if not fresh:
             return
-        linted.update(m.file.path for m in fresh)
+        self._linted.update(m.file.path for m in fresh)
         from whimbrel.lint import before_migrate, database_of
         from whimbrel.migrator.loader import load
 
