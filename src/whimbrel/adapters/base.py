@@ -51,6 +51,10 @@ class Capabilities:
       already have opened (a known gap: such a migration is not resumable there).
     - ``checksums``: applied migrations' file checksums are kept in a side table
       (``whimbrel.migrator.checksums``); ArangoDB has no such collection yet.
+    - ``batches``: ``execute_batch`` sends several statements as one query, in one
+      round trip (PostgreSQL's simple query protocol), so the executor sends a
+      transactional migration's BEGIN, statements, version row and COMMIT together
+      (``whimbrel.migrator.executor``).
 
     Without ``transactional_ddl`` the migrator journals every statement of a
     migration as it completes (``whimbrel.migrator.journal``), so a failure
@@ -69,6 +73,7 @@ class Capabilities:
     concurrent_index_needs_no_transaction: bool = False
     checksums: bool = True
     journal_outside_transaction: bool = True
+    batches: bool = False
 
 
 def import_driver(module: str, extra: str, url: str) -> Any:
@@ -102,22 +107,26 @@ class Settings:
     #: Seconds for the whole connection handshake: TCP, the server's greeting, authentication.
     connect_timeout: float = 10.0
 
-    def client_timeout(self) -> float | None:
+    def client_timeout(self, statements: int = 1) -> float | None:
         """How long to wait for any answer from the server, when ``statement_timeout`` is set.
 
         The server stops a statement at ``statement_timeout`` and answers at once, unless
         the network between has gone silent: then its answer never arrives, and without
         a limit of our own whimbrel would wait for good. The margin leaves time for the
         server to stop the statement (a big ALTER can take a while to roll back).
+        ``statements`` sent together in one query (``Adapter.execute_batch``) may each
+        run up to ``statement_timeout`` before the answer comes, so the limit scales.
 
         >>> Settings(statement_timeout="10s").client_timeout()
         15.0
+        >>> Settings(statement_timeout="1s").client_timeout(statements=6)
+        11.0
         """
         if self.statement_timeout is None:
             return None
         from whimbrel.config import seconds
 
-        limit = seconds(self.statement_timeout, "statement_timeout")
+        limit = seconds(self.statement_timeout, "statement_timeout") * statements
         return limit + max(CLIENT_MARGIN_S, limit * 0.1)
 
 
@@ -168,11 +177,12 @@ CLIENT_MARGIN_S = 5.0
 KEEPALIVE = {"idle": 30, "interval": 10, "count": 3}
 
 
-def no_answer(seconds: float, settings: Settings, url: str) -> str:
+def no_answer(seconds: float, settings: Settings, url: str, statements: int = 1) -> str:
     """The message for a statement whose answer did not come within the client's limit."""
+    each = f" for each of the {statements} statements sent together" if statements > 1 else ""
     return (
         f"no answer from {mask(url)} for {seconds:g}s, statement_timeout "
-        f"({settings.statement_timeout}) plus a margin: the network to the server has gone "
+        f"({settings.statement_timeout}) plus a margin{each}: the network to the server has gone "
         "silent or the server is stuck, so whimbrel gave up and closed the connection. "
         "Check the network and the server, then run whimbrel again"
     )
@@ -297,6 +307,21 @@ class Adapter(ABC):
     @abstractmethod
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run a query and return all its rows."""
+
+    def execute_batch(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` in order; with ``Capabilities.batches``, as one query.
+
+        Here one at a time; an adapter that batches sends them together and, when
+        one fails, raises a ``DatabaseError`` for the whole batch (which statement
+        failed is not known, and the server skipped the rest): the executor finds
+        it by running them again one by one (``Executor.flush``).
+
+        Example::
+
+            adapter.execute_batch(["BEGIN", "CREATE TABLE t (id int)", "COMMIT"])
+        """
+        for sql in statements:
+            self.execute(sql)
 
     def begin(self, upcoming: Sequence[Statement] = ()) -> None:
         """Open a migration's transaction.

@@ -18,6 +18,12 @@ transaction pooler (PgBouncer) and on servers that multiplex clients onto one
 session (PGlite's socket server), where the next connection's prepare fails
 with ``DuplicatePreparedStatement``.
 
+``execute_batch`` sends several statements as one string in one simple-protocol
+query (psycopg uses that protocol for a query without parameters, and the
+server runs the statements of such a string in order and stops at the first
+error): a transactional migration then costs one round trip
+(``Capabilities.batches``, ``whimbrel.migrator.executor``).
+
 ``server_features`` is read once at connect time: the TimescaleDB extension's
 version and schema, which the dialect compiles TimescaleDB commands for.
 """
@@ -29,6 +35,7 @@ import math
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from whimbrel.adapters.base import (
@@ -62,6 +69,7 @@ class PostgresAdapter(Adapter):
         schemas=True,
         concurrent_index=True,
         concurrent_index_needs_no_transaction=True,
+        batches=True,
     )
     server_features = ServerFeatures()
 
@@ -95,8 +103,9 @@ class PostgresAdapter(Adapter):
         self._abandoned = False
         # The server's keepalives end its side of a session whose client vanished, which
         # gives back the session's advisory lock and rolls its transaction back.
-        for name, value in KEEPALIVE.items():
-            self.execute(f"SET tcp_keepalives_{name} = {int(value)}")
+        self.execute_batch(
+            [f"SET tcp_keepalives_{name} = {int(value)}" for name, value in KEEPALIVE.items()]
+        )
         for setting in ("lock_timeout", "statement_timeout"):
             value = getattr(self.settings, setting)
             if value is not None:
@@ -121,19 +130,38 @@ class PostgresAdapter(Adapter):
         cursor = self._run(sql, params)
         return cursor.fetchall() if cursor.description else []
 
-    def _run(self, sql: str, params: Any) -> Any:
+    def execute_batch(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` as one query: one round trip (see ``Adapter.execute_batch``).
+
+        They are joined with a newline before each ``;``, so a statement ending in a
+        ``--`` comment does not swallow the next. The server runs them in order
+        and stops at the first error; the ``DatabaseError`` names the whole batch.
+        The client's limit (``statement_timeout`` set) grows with their number.
+
+        Example::
+
+            adapter.execute_batch(["BEGIN", "CREATE TABLE t (id int)", "COMMIT"])
+        """
+        if len(statements) == 1:
+            self._run(statements[0], None)
+        elif statements:
+            self._run(BATCH_SEPARATOR.join(statements), None, len(statements))
+
+    def _run(self, sql: str, params: Any, statements: int = 1) -> Any:
         watchdog = None
-        if self._client_timeout is not None:
-            watchdog = threading.Timer(self._client_timeout, self._abandon)
+        timeout = self._client_timeout
+        if statements > 1:  # each statement of a batch may run up to statement_timeout
+            timeout = self.settings.client_timeout(statements)
+        if timeout is not None:
+            watchdog = threading.Timer(timeout, self._abandon)
             watchdog.daemon = True
             watchdog.start()
         try:
             return self.conn.execute(sql, params)  # type: ignore[arg-type]
         except self._psycopg.Error as exc:
             if self._abandoned:
-                raise DatabaseError(
-                    no_answer(self._client_timeout or 0, self.settings, self.url), statement=sql
-                ) from exc
+                message = no_answer(timeout or 0, self.settings, self.url, statements)
+                raise DatabaseError(message, statement=sql) from exc
             raise _translate(exc, sql) from exc
         finally:
             if watchdog is not None:
@@ -217,6 +245,10 @@ class PostgresAdapter(Adapter):
         self.poll_lock(
             lambda: bool(self.query("SELECT pg_try_advisory_lock(%s)", (key,))[0][0]), name
         )
+
+
+#: Between the statements of a batch: the newline ends a trailing ``--`` comment.
+BATCH_SEPARATOR = "\n;\n"
 
 
 def _translate(exc: Exception, sql: str) -> DatabaseError:

@@ -13,6 +13,18 @@ noticed):
   step. Where DDL is not transactional (MySQL, ArangoDB) it also consults and
   writes the migration's progress journal (the adapter's ``journal_path``
   class), skipping what an earlier failed attempt completed.
+- Where the adapter batches (``Capabilities.batches``, PostgreSQL), a
+  transaction's statements are held rather than sent: ``begin()`` sends
+  nothing, plain SQL without parameters is held, and ``commit()`` sends
+  ``BEGIN; s1; s2; version row; checksum rows; COMMIT`` as one query, one round
+  trip. Anything that needs the database's answer or runs in order with it
+  first sends what is held (``flush``): ``repo().query()``, a data change with
+  parameters, an ``execute(fn)`` callable, a typed step, the driver's handle.
+  From then on that migration's statements are sent one by one, as where the
+  adapter does not batch. When a batch fails, the server has rolled back what
+  it ran and skipped the rest; the executor runs the held statements again one
+  by one in a new transaction to find the failing one, so the error (its
+  statement, its SQLSTATE, ``ran``) is the one an unbatched run gives.
 - ``PrintingExecutor`` is ``--dry-run``: the same path, printing each
   statement, with no lock, no journal and no callables run.
 
@@ -47,6 +59,8 @@ class Executor:
     verb = "Running"
     #: Whether callables run and the database is read (False for a dry run).
     live = True
+    #: Statements held for the transaction's one batch; None: each is sent as it comes.
+    _held: list[str] | None = None
 
     def __init__(
         self,
@@ -64,12 +78,14 @@ class Executor:
         self.ran: list[str] = []
         #: The current migration's progress journal, where DDL is not transactional.
         self.journal: Journal | None = None
+        self._held = None
 
     # -- statements ---------------------------------------------------------------------
 
     def emit(self, statement: Statement) -> None:
         """Run one compiled statement (a catalog step through the adapter)."""
         if isinstance(statement, CatalogStep):  # expands into SQL that comes back to emit()
+            self.flush()  # it reads the catalog, which must hold what came before
             self.adapter.run_step(statement, self.emit)
             return
         key = statement.journal_key() if isinstance(statement, AdapterStep) else statement
@@ -82,6 +98,7 @@ class Executor:
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """``repo().query()``: rows from the database."""
+        self.flush()
         if self.log_sql:
             log.info("%s %s", sql, params if params is not None else "")
         return self.adapter.query(sql, params)
@@ -95,6 +112,11 @@ class Executor:
             return
         if self.log_sql:
             log.info("%s", text if params is None else f"{text} {params!r}")
+        if self._held is not None and isinstance(sql, str) and params is None:
+            self._held.append(sql)  # sent with the transaction's batch (see the module)
+            self.ran.append(text)
+            return
+        self.flush()
         if isinstance(sql, AdapterStep):
             self.adapter.run_step(sql, self.emit)
             if journal is not None:
@@ -107,12 +129,75 @@ class Executor:
         self.ran.append(text)
 
     def skip_callable(self, fn: Callable[[], Any]) -> bool:
-        """Whether ``execute(fn)`` is left out (a dry run prints a note instead)."""
+        """Whether ``execute(fn)`` is left out (a dry run prints a note instead).
+
+        A callable that runs is a sync point: what is held is sent first, so an
+        earlier statement's error is reported as it, not hidden by the callable's.
+        """
+        self.flush()
         return False
 
     def native(self) -> Any:
         """The driver's own handle (``repo()`` attributes beyond execute/query)."""
+        self.flush()
         return self.adapter.native()
+
+    # -- batches (``Capabilities.batches``) -------------------------------------------------
+
+    def flush(self) -> None:
+        """Send the held statements with the transaction's BEGIN; send later ones one by one.
+
+        Called before anything that reads the database or must follow the held
+        statements in order. After it the migration's transaction holds what ran,
+        which a failed batch could not be replayed from, so nothing more is held.
+        """
+        held, self._held = self._held, None
+        if held is not None:
+            self._send(held, commit=False)
+
+    def _send(self, held: list[str], *, commit: bool) -> None:
+        batch = ["BEGIN", *held, *(["COMMIT"] if commit else [])]
+        try:
+            self.adapter.execute_batch(batch)
+        except DatabaseError as exc:
+            error = self._replay(held, exc, commit=commit)
+            raise error from error.__cause__ or exc
+
+    def _replay(self, held: list[str], exc: DatabaseError, *, commit: bool) -> DatabaseError:
+        """The error of the held statement that failed, found by running them one by one.
+
+        The batch's error leaves the transaction aborted (or, for a syntax error,
+        never begun): roll it back, begin again and run the statements until one
+        fails; that error is what an unbatched run reports, and ``ran`` keeps the
+        statements before it. The transaction stays open for the runner's
+        rollback. If none fails, ``SET CONSTRAINTS ALL IMMEDIATE`` checks what
+        COMMIT checks (deferred constraints); if that passes too, the error was
+        transient (a lock timeout, a deadlock): the batch's error is returned with
+        its SQLSTATE, so lock-timeout retries still see it. If the connection is
+        gone (no answer in time), nothing can be run: the batch's error.
+        """
+        first = len(self.ran) - len(held)
+        try:
+            self.adapter.rollback()
+            self.adapter.begin()
+        except DatabaseError:
+            return exc
+        for n, sql in enumerate(held):
+            try:
+                self.adapter.execute(sql)
+            except DatabaseError as found:
+                del self.ran[first + n :]
+                return found
+        if commit:
+            try:
+                self.adapter.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            except DatabaseError as found:
+                return DatabaseError(str(found), statement="COMMIT", sqlstate=found.sqlstate)
+        return DatabaseError(
+            f"{exc} (its {len(held)} statements were sent together; run again one by one they "
+            "succeeded, so the failure was transient and which statement met it is not known)",
+            sqlstate=exc.sqlstate,
+        )
 
     def database_config(self) -> DatabaseConfig | None:
         """The database's settings, for ``repo().config()``."""
@@ -123,6 +208,7 @@ class Executor:
     def start(self, label: str, direction: str, in_transaction: bool) -> None:
         """A migration begins: forget the statements of the previous one."""
         self.ran = []
+        self._held = None
 
     def setup(self, statements: Sequence[Statement]) -> None:
         """Create what the versions table needs (schema, table) before the first migration."""
@@ -130,12 +216,22 @@ class Executor:
             self.emit(sql)
 
     def begin(self, upcoming: Sequence[Statement]) -> None:
+        if self.adapter.capabilities.batches:
+            self._held = []  # BEGIN is sent with the first batch
+            return
         self.adapter.begin(upcoming)
 
     def commit(self) -> None:
-        self.adapter.commit()
+        held, self._held = self._held, None
+        if held is None:
+            self.adapter.commit()
+        else:
+            self._send(held, commit=True)
 
     def rollback(self) -> None:
+        if self._held is not None:  # nothing was sent: there is nothing to roll back
+            self._held = None
+            return
         try:
             self.adapter.rollback()
         except DatabaseError:
@@ -160,11 +256,13 @@ class Executor:
 
     def drop_invalid_index(self, name: str, schema: str | None) -> None:
         """Before a concurrent index build: drop an INVALID index a failed build left."""
+        self.flush()
         self.adapter.drop_invalid_index(name, schema)
 
     @contextmanager
     def lock_released(self, prefix: str | None, source: str) -> Iterator[None]:
         """Run the block without the migration lock (``disable_migration_lock``)."""
+        self.flush()
         self.adapter.release_lock(prefix, source)
         try:
             yield
