@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("whimbrel")
 
+#: SQLSTATEs of a batch that waited too long: lock_not_available, query_canceled
+#: (statement_timeout), deadlock_detected. Such a batch is not replayed (``Executor._replay``).
+NOT_REPLAYED = frozenset({"55P03", "57014", "40P01"})
+
 
 class Executor:
     """Runs statements on the adapter and remembers which ones completed."""
@@ -172,10 +176,22 @@ class Executor:
         statements before it. The transaction stays open for the runner's
         rollback. If none fails, ``SET CONSTRAINTS ALL IMMEDIATE`` checks what
         COMMIT checks (deferred constraints); if that passes too, the error was
-        transient (a lock timeout, a deadlock): the batch's error is returned with
-        its SQLSTATE, so lock-timeout retries still see it. If the connection is
+        transient (a serialization failure, say): the batch's error is returned
+        with its SQLSTATE. If the connection is
         gone (no answer in time), nothing can be run: the batch's error.
+
+        A batch that waited too long (lock timeout, statement timeout, deadlock:
+        ``NOT_REPLAYED``) is not run again: the replay would wait as long again
+        while holding the locks its earlier statements took, which is what
+        ``lock_timeout`` is there to bound. Its error says the statement is one
+        of the batch's; lock-timeout retries still see its SQLSTATE.
         """
+        if exc.sqlstate in NOT_REPLAYED:
+            return DatabaseError(
+                f"{exc} (in one of the {len(held)} statements sent together; whimbrel does not "
+                "run them again to find which, as that would wait as long again)",
+                sqlstate=exc.sqlstate,
+            )
         first = len(self.ran) - len(held)
         try:
             self.adapter.rollback()
