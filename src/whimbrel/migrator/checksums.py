@@ -84,13 +84,15 @@ class Checksums:
         self.name = source + SUFFIX
         #: Off where the adapter keeps no side table (ArangoDB): nothing is read or written.
         self.enabled = adapter.capabilities.checksums
+        #: Prefixes whose side table ``recorded`` found: ``setup_sql`` sends nothing for them.
+        self.present: set[str | None] = set()
 
     def table(self, prefix: str | None) -> str:
         return self.adapter.versions_table(prefix, self.name)
 
     def setup_sql(self, prefix: str | None) -> list[str]:
-        """``CREATE TABLE IF NOT EXISTS`` for the side table."""
-        if not self.enabled:
+        """``CREATE TABLE IF NOT EXISTS`` for the side table (nothing if it was just read)."""
+        if not self.enabled or prefix in self.present:
             return []
         q = self.adapter.quote_char
         v, c, a = (quote(n, q) for n in ("version", "checksum", "algorithm"))
@@ -105,6 +107,7 @@ class Checksums:
             return {}
         if not self.adapter.table_exists(self.name, prefix):
             return {}
+        self.present.add(prefix)
         q = self.adapter.quote_char
         rows = self.adapter.query(
             f"SELECT {quote('version', q)}, {quote('checksum', q)} FROM {self.table(prefix)}"

@@ -331,9 +331,11 @@ class Migrator:
             self._check_prefix(prefix)
             executor = self._executor(dry_run=dry_run, log_sql=log_sql)
             with self._locked(prefix) if executor.live else nullcontext():
-                versions = self._versions()
+                versions, checksums = self._versions(), self._checksums()
                 if direction == "up":
-                    self._verify_checksums(files, versions, prefix, accept_edited, executor)
+                    self._verify_checksums(
+                        files, versions, prefix, accept_edited, executor, checksums
+                    )
                 planned = plan(
                     direction,
                     strategy,
@@ -352,8 +354,8 @@ class Migrator:
                 # shows the statements only when a migration would need them.
                 if direction == "up" and (checked or executor.live):
                     executor.setup(versions.setup_sql(prefix))
-                if checked and executor.live:
-                    executor.setup(self._checksums().setup_sql(prefix))
+                if checked and executor.live:  # (nothing to send when verifying read it)
+                    executor.setup(checksums.setup_sql(prefix))
                 return self._run_plan(checked, direction, prefix, executor)
 
     def _verify_checksums(
@@ -363,9 +365,9 @@ class Migrator:
         prefix: str | None,
         accept: Sequence[int],
         executor: Executor,
+        checksums: Checksums,
     ) -> None:
         """Refuse edited applied migrations; adopt unrecorded ones (see ``checksums``)."""
-        checksums = self._checksums()
         verdict = checksums.compare(files, versions.applied(prefix), prefix)
         if executor.live and (verdict.adopt or accept):
             executor.setup(checksums.setup_sql(prefix))
