@@ -20,7 +20,6 @@ migrations need no progress bar, and the migrator's own log lines say enough.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from typing import Protocol, TextIO
@@ -138,6 +137,8 @@ class TerminalProgress(_Reporter):
         self._shown = False
 
     def show(self, text: str) -> None:
+        import shutil  # only on a terminal: its import pulls in bz2 and lzma
+
         columns = shutil.get_terminal_size((80, 24)).columns
         # Cut to the terminal's width: a wrapped line cannot be rewritten by \r.
         self.write("\r\x1b[K" + text[: max(columns - 1, 10)])
