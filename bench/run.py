@@ -120,12 +120,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], str]:
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     WORK_DIR.mkdir(parents=True)
     ctx = sections.Context(WORK_DIR, lambda m: print(m, file=sys.stderr), time.monotonic())
-    tmpfs = Path("/dev/shm") if Path("/dev/shm").is_dir() else WORK_DIR
+    # One folder per run: two benches at once (two checkouts) must not delete each other's.
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else WORK_DIR
+    tmpfs = shm / f"whimbrel-bench-{os.getpid()}"
     makers: dict[str, Callable[[], Backend]] = {
         "postgres": lambda: Postgres(args.pg_url),
         "sqlite": lambda: SQLite(WORK_DIR / "sqlite-dbs"),
         "mysql": lambda: MySQL(args.mysql_url),
-        "sqlite-tmpfs": lambda: SQLite(tmpfs / "whimbrel-bench", label="sqlite-tmpfs"),
+        "sqlite-tmpfs": lambda: SQLite(tmpfs, label="sqlite-tmpfs"),
     }
     # Only what this run uses: finding PostgreSQL may start an embedded server.
     needed = [*args.db, *([args.memory_db] if "memory" in args.only else [])]
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], str]:
     finally:
         for backend in backends.values():
             backend.close()
-        shutil.rmtree(tmpfs / "whimbrel-bench", ignore_errors=True)
+        shutil.rmtree(tmpfs, ignore_errors=True)
 
 
 def _cases(
