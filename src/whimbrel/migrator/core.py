@@ -152,10 +152,12 @@ class Migrator:
     @property
     def adapter(self) -> Adapter:
         if self._adapter is None:
+            # From here on the adapter reads too; the reader goes first, as a server that
+            # takes one client at a time (PGlite's socket server) would make this wait.
+            self._close_reader()
             adapter = adapter_for(self.config.database_url, self._settings())
             adapter.connect()
             self._adapter = adapter
-            self._close_reader()  # from here on the adapter reads too
         return self._adapter
 
     @property
