@@ -30,9 +30,9 @@ class Counting(PostgresAdapter):
 
     sent: list[str]
 
-    def _run(self, sql: str, params: Any, statements: int = 1) -> Any:
+    def _run(self, sql: str, params: Any, *args: Any) -> Any:
         self.sent.append(sql)
-        return super()._run(sql, params, statements)
+        return super()._run(sql, params, *args)
 
 
 class Unbatched(Counting):

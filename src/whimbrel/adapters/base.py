@@ -179,7 +179,9 @@ KEEPALIVE = {"idle": 30, "interval": 10, "count": 3}
 
 def no_answer(seconds: float, settings: Settings, url: str, statements: int = 1) -> str:
     """The message for a statement whose answer did not come within the client's limit."""
-    each = f" for each of the {statements} statements sent together" if statements > 1 else ""
+    each = ""
+    if statements > 1:
+        each = f" ({statements} statements sent together: statement_timeout for each)"
     return (
         f"no answer from {mask(url)} for {seconds:g}s, statement_timeout "
         f"({settings.statement_timeout}) plus a margin{each}: the network to the server has gone "

@@ -155,9 +155,10 @@ class PostgresAdapter(Adapter):
         if len(statements) == 1:
             self._run(statements[0], None)
         elif statements:
-            self._run(BATCH_SEPARATOR.join(statements), None, len(statements))
+            shown = "\n".join(f"{sql};" for sql in statements)  # for error messages
+            self._run(BATCH_SEPARATOR.join(statements), None, len(statements), shown)
 
-    def _run(self, sql: str, params: Any, statements: int = 1) -> Any:
+    def _run(self, sql: str, params: Any, statements: int = 1, shown: str | None = None) -> Any:
         watchdog = None
         timeout = self._client_timeout
         if statements > 1:  # each statement of a batch may run up to statement_timeout
@@ -171,8 +172,8 @@ class PostgresAdapter(Adapter):
         except self._psycopg.Error as exc:
             if self._abandoned:
                 message = no_answer(timeout or 0, self.settings, self.url, statements)
-                raise DatabaseError(message, statement=sql) from exc
-            raise _translate(exc, sql) from exc
+                raise DatabaseError(message, statement=shown or sql) from exc
+            raise _translate(exc, shown or sql) from exc
         finally:
             if watchdog is not None:
                 watchdog.cancel()
