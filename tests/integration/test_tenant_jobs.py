@@ -410,3 +410,23 @@ def test_sigterm_stops_new_tenants_and_rolls_the_running_back(tmp_path: Path, pg
     done = run_cli(tmp_path, pg_url, "migrate", "--jobs", "2")
     assert done.returncode == 0, done.stderr
     _assert_all_applied(pg_url, prefixes)
+
+
+def test_terminal_progress_counts_tenants_and_lines_stay_whole(tmp_path: Path, pg_url: str) -> None:
+    """On a pty: the line counts tenants; workers' own log lines ("already up") each
+    come on a line of their own, the progress line cleared before them."""
+    from test_progress import run_in_pty
+
+    prefixes = TENANTS[:8]
+    _project(tmp_path, prefixes)
+    assert run_cli(tmp_path, pg_url, "migrate", "--to", "10").returncode == 0  # the ledger
+    for prefix in prefixes[:4]:  # these four log "Migrations already up" from the workers
+        assert run_cli(tmp_path, pg_url, "migrate", "--prefix", prefix).returncode == 0
+    text = run_in_pty(cli_command(pg_url, "migrate", "--jobs", "3"), tmp_path)
+    assert "\r\x1b[K8/8 tenants in " in text, text
+    assert re.search(r"\r\x1b\[K\[8/8\] \[tenant_0\d\] done  ", text), text
+    already = [line for line in text.split("\r\n") if "] Migrations already up" in line]
+    assert sorted(line.split("\r\x1b[K")[-1] for line in already) == [
+        f"[{p}] Migrations already up" for p in prefixes[:4]
+    ]
+    _assert_all_applied(pg_url, prefixes)

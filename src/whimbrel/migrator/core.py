@@ -6,6 +6,7 @@
 - ``executor``: the one place SQL is run (``Executor``) or printed (``--dry-run``:
   ``PrintingExecutor``), so a dry run takes the same path as a real one;
 - ``journal``: statement progress where DDL cannot be rolled back (MySQL).
+- ``tenants``: tenant prefixes migrated one after another or ``jobs`` at once.
 
 This module holds the connection, the migration lock, tenants and config defaults.
 

@@ -138,13 +138,30 @@ class _Pool:
         self._workers_lock = threading.Lock()
 
     def run(self, prefixes: list[str], strategy: Mapping[str, Any]) -> list[Migrated]:
+        progress = self.migrator.progress
+        unit = _set_unit(progress, "tenants")
+        progress.on_start(len(prefixes))
+        try:
+            results, failures, not_started = self._dispatch(prefixes, strategy)
+            progress.on_done(failed=bool(failures))
+        except BaseException:
+            progress.on_done(failed=True)
+            raise
+        finally:
+            _set_unit(progress, unit)
+        if failures:
+            in_order = {p: failures[p] for p in prefixes if p in failures}
+            raise _failure(in_order, len(results), not_started)
+        return [ran for prefix in prefixes for ran in results[prefix]]
+
+    def _dispatch(
+        self, prefixes: list[str], strategy: Mapping[str, Any]
+    ) -> tuple[dict[str, list[Migrated]], dict[str, BaseException], list[str]]:
+        """Start prefixes as workers free up; returns results, failures, the not started."""
         results: dict[str, list[Migrated]] = {}
         failures: dict[str, BaseException] = {}
         waiting = list(prefixes)
         running: dict[Future[list[Migrated]], str] = {}
-        progress = self.migrator.progress
-        unit = _set_unit(progress, "tenants")
-        progress.on_start(len(prefixes))
         pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="whimbrel-tenant")
         try:
             while waiting or running:
@@ -159,21 +176,14 @@ class _Pool:
                     prefix = running.pop(future)
                     self._collect(prefix, future, results, failures, len(running))
                     label = f"[{prefix}] {'failed' if prefix in failures else 'done'}"
-                    progress.on_migration(len(results) + len(failures), label)
+                    self.migrator.progress.on_migration(len(results) + len(failures), label)
         except BaseException:  # Ctrl-C, SIGTERM: stop the workers, wait for them, re-raise
             self._interrupt(running, len(results), len(waiting))
-            progress.on_done(failed=True)
             raise
         finally:
             pool.shutdown(wait=True)
             self._close()
-            _set_unit(progress, unit)
-        if failures:
-            progress.on_done(failed=True)
-            in_order = {p: failures[p] for p in prefixes if p in failures}
-            raise _failure(in_order, len(results), waiting)
-        progress.on_done()
-        return [ran for prefix in prefixes for ran in results[prefix]]
+        return results, failures, waiting
 
     def _one(self, prefix: str, strategy: Mapping[str, Any]) -> list[Migrated]:
         """Run on a worker thread: this thread's migrator migrates one prefix."""
