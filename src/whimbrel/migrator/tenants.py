@@ -93,7 +93,8 @@ def migrate_tenants(
         for prefix in prefixes:
             ran += migrator.run("up", prefix=prefix, _require_target=False, **strategy)
         return ran
-    return _Pool(migrator, min(jobs, len(prefixes))).run(prefixes, strategy)
+    unique = list(dict.fromkeys(prefixes))  # a prefix listed twice runs once at a time
+    return _Pool(migrator, min(jobs, len(unique))).run(unique, strategy)
 
 
 def worker_of(migrator: Migrator) -> Migrator:
