@@ -209,10 +209,15 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
 
         migrator.progress = progress_for(sys.stderr, quiet=ctx.meta.get("whimbrel.quiet", False))
     prefix = opts.pop("prefix")
+    jobs = opts.pop("jobs", None)
     if prefix is not None:
+        if jobs is not None:
+            from whimbrel.migrator.tenants import check_jobs
+
+            check_jobs(jobs)  # a bad value is refused even where it would not be used
         migrator.run(direction, prefix=prefix, **strategy, **opts)  # type: ignore[arg-type]
     elif direction == "up":
-        migrator.up(**strategy, **opts)
+        migrator.up(jobs=jobs, **strategy, **opts)
     else:
         migrator.down(**strategy, **opts)
 
@@ -227,10 +232,22 @@ def _run(ctx: click.Context, direction: str, opts: dict[str, Any]) -> None:
     metavar="VERSION",
     help="Record the new checksum of this applied migration whose file changed (repeatable).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    metavar="N",
+    help="Migrate N tenant prefixes at once, each on its own connection (PostgreSQL; "
+    "default: the config's jobs, 1).",
+)
 @_common
 @click.pass_context
 def migrate(ctx: click.Context, **opts: Any) -> None:
-    """Apply pending migrations (default --all), global then tenants."""
+    """Apply pending migrations (default --all), global then tenants.
+
+    With --jobs N the tenants run N at a time after the global migrations; a
+    failing tenant stops new ones from starting and lets the running ones finish.
+    """
     _run(ctx, "up", opts)
 
 

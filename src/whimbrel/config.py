@@ -50,6 +50,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "lock_timeout_retries": (int,),
     "lock_timeout_retry_delay": (str, int),
     "lint": (str,),
+    "jobs": (int,),
 }
 #: What lint findings do to `migrate`: log warnings, or stop the run (exit 2).
 LINT_MODES = ("warn", "error", "off")
@@ -91,6 +92,8 @@ class Config:
     #: Seconds before the first retry; each later one waits twice as long (with jitter).
     lock_timeout_retry_delay: float = 1.0
     lint: str = "warn"
+    #: Tenant prefixes ``migrate`` runs at once, each on its own connection (PostgreSQL).
+    jobs: int = 1
     files: tuple[Path, ...] = ()
 
 
@@ -198,6 +201,13 @@ def _parse_env(key: str, raw: str, types: tuple[type, ...]) -> Any:
                 f"WHIMBREL_{key.upper()} must be a TOML inline table, "
                 f"e.g. '{{type = \"binary_id\"}}'"
             ) from None
+    if types == (int,):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(
+                f"WHIMBREL_{key.upper()}={raw!r} is not a whole number: write e.g. 4"
+            ) from None
     if float in types:
         try:
             return float(raw)
@@ -257,6 +267,7 @@ def _build(
             values.get("lock_timeout_retry_delay", "1s"), "lock_timeout_retry_delay"
         ),
         lint=values.get("lint", "warn"),
+        jobs=values.get("jobs", 1),
         files=files,
     )
 
@@ -307,6 +318,12 @@ def _validate(values: dict[str, Any], origin: dict[str, str]) -> None:
         raise ConfigError(
             f"{origin['lock_timeout_retries']}: lock_timeout_retries = {retries!r} must be a "
             "whole number of retries (0 or more)"
+        )
+    jobs = values.get("jobs", 1)
+    if isinstance(jobs, bool) or jobs < 1:
+        raise ConfigError(
+            f"{origin['jobs']}: jobs = {jobs!r}: give how many tenant prefixes to migrate at "
+            "once, 1 or more (1, the default, runs them one after another)"
         )
     for key in ("lock_timeout", "statement_timeout", "lock_timeout_retry_delay"):
         if key in values:

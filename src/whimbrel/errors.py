@@ -18,6 +18,7 @@ The tree (the CLI maps each branch to an exit code in exactly one place,
     ├── DatabaseConnectionError        exit 2: the database cannot be reached
     ├── DatabaseError                  exit 1: the database rejected a statement
     ├── MigrationFailedError           exit 1: a statement failed while migrating
+    │   └── TenantsFailedError         ``migrate --jobs``: more than one tenant failed
     ├── OutOfOrderError                exit 2: strict_version_order refused a version
     ├── LockTimeoutError               exit 1: the migration lock was not obtained
     └── MigrationsNotUp                exit 1: ``ensure_up`` found pending versions
@@ -189,6 +190,28 @@ class MigrationFailedError(WhimbrelError):
         self.statements_run = list(statements_run)
         self.rolled_back = rolled_back
         self.sqlstate = sqlstate
+
+
+class TenantsFailedError(MigrationFailedError):
+    """``up(jobs=N)``: more than one tenant prefix failed while they ran at once.
+
+    ``failures`` maps each failed prefix to its error (in prefix order); the
+    message lists them all. Tenants that had started finished; ``not_started``
+    lists those left for the next run. Exit 1, or 2 when every failure is a
+    bad migration file or configuration (all exit 2 themselves).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        failures: dict[str, BaseException],
+        not_started: Sequence[str] = (),
+    ):
+        super().__init__(message)
+        self.failures = dict(failures)
+        self.not_started = list(not_started)
+        codes = {getattr(exc, "exit_code", 1) for exc in failures.values()}
+        self.exit_code = 2 if codes == {2} else 1
 
 
 class OutOfOrderError(WhimbrelError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol, TextIO
@@ -69,6 +70,8 @@ class _Reporter:
         self.total = 0
         self.done = 0
         self.started = 0.0
+        #: What the run counts: ``migrate --jobs`` counts tenants while they run at once.
+        self.unit = "migrations"
 
     @property
     def active(self) -> bool:
@@ -88,8 +91,8 @@ class _Reporter:
     def finish(self, failed: bool) -> str:
         """The last line: how many ran and how long it took, or where it stopped."""
         if failed:
-            return f"stopped after {self.done}/{self.total} migrations, {self.elapsed():.1f}s"
-        return f"{self.total}/{self.total} migrations in {self.elapsed():.1f}s"
+            return f"stopped after {self.done}/{self.total} {self.unit}, {self.elapsed():.1f}s"
+        return f"{self.total}/{self.total} {self.unit} in {self.elapsed():.1f}s"
 
     def write(self, text: str) -> None:
         self.stream.write(text)
@@ -110,7 +113,8 @@ class PlainProgress(_Reporter):
 
     def on_start(self, total: int) -> None:
         super().on_start(total)
-        if self.active:
+        # Counting tenants (``migrate --jobs``) the line names no migration: keep them.
+        if self.active and self.unit == "migrations":
             logging.getLogger("whimbrel").addFilter(self._filter)
 
     def on_migration(self, index: int, label: str) -> None:
@@ -136,11 +140,14 @@ class TerminalProgress(_Reporter):
 
     While it is active the migrator's per-migration ``== ...`` log lines are held
     back (the line says the same) and any other log line first clears it, so
-    warnings are not glued to the progress text.
+    warnings are not glued to the progress text. Clearing and writing that line
+    happen under one lock shared with the updates, so a line logged on another
+    thread (``migrate --jobs``) cannot land between them.
     """
 
     def __init__(self, stream: TextIO, **kwargs: object) -> None:
         super().__init__(stream, **kwargs)  # type: ignore[arg-type]
+        self.lock = threading.RLock()
         self._filter = _LineFilter(self)
         self._shown = False
 
@@ -166,14 +173,16 @@ class TerminalProgress(_Reporter):
         import shutil  # only on a terminal: its import pulls in bz2 and lzma
 
         columns = shutil.get_terminal_size((80, 24)).columns
-        # Cut to the terminal's width: a wrapped line cannot be rewritten by \r.
-        self.write("\r\x1b[K" + text[: max(columns - 1, 10)])
-        self._shown = True
+        with self.lock:
+            # Cut to the terminal's width: a wrapped line cannot be rewritten by \r.
+            self.write("\r\x1b[K" + text[: max(columns - 1, 10)])
+            self._shown = True
 
     def clear(self) -> None:
-        if self._shown:
-            self.write("\r\x1b[K")
-            self._shown = False
+        with self.lock:
+            if self._shown:
+                self.write("\r\x1b[K")
+                self._shown = False
 
 
 class _LineFilter(logging.Filter):
@@ -184,8 +193,12 @@ class _LineFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno <= logging.INFO and str(record.msg).startswith("== "):
             return False
-        self.progress.clear()
-        return True
+        # Clear, then hand the record to the handlers ourselves, under the progress
+        # line's lock: between a clear and a later write another thread could show it.
+        with self.progress.lock:
+            self.progress.clear()
+            logging.getLogger(record.name).callHandlers(record)
+        return False
 
 
 def progress_for(stream: TextIO, *, quiet: bool = False) -> Progress:

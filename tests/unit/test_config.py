@@ -172,6 +172,8 @@ ENV_VALUES: list[tuple[str, str, str, Any]] = [
         "SELECT name FROM tenants",
     ),
     ("WHIMBREL_MIGRATION_SOURCE", "versions", "migration_source", "versions"),
+    ("WHIMBREL_JOBS", "8", "jobs", 8),
+    ("WHIMBREL_LOCK_TIMEOUT_RETRIES", "3", "lock_timeout_retries", 3),
 ]
 
 
@@ -199,6 +201,8 @@ ENV_ERRORS: list[tuple[str, str, list[str]]] = [
         "soon",
         ["WHIMBREL_MIGRATION_LOCK_WAIT='soon' is not a number of seconds"],
     ),
+    ("WHIMBREL_JOBS", "many", ["WHIMBREL_JOBS='many' is not a whole number"]),
+    ("WHIMBREL_JOBS", "0", ["jobs = 0", "1 or more"]),
 ]
 
 
@@ -248,6 +252,9 @@ WRONG_VALUES: list[tuple[str, str]] = [
     ('statement_timeout = "5 sec"', "statement_timeout = '5 sec' is not a duration"),
     ("migration_lock_wait = -1", "migration_lock_wait = -1 is negative"),
     ('migration_source = ""', "migration_source is empty"),
+    ("jobs = 0", "jobs = 0: give how many tenant prefixes to migrate at once, 1 or more"),
+    ("jobs = -2", "jobs = -2"),
+    ("jobs = true", "setting 'jobs' must be a int, got True"),
     # The DSL defaults: a typo was a TypeError, ignored, or blamed on a migration file.
     (
         'migration_primary_key = {name = "id", tpye = "binary_id"}',

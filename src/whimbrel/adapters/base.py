@@ -311,6 +311,15 @@ class Adapter(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def cancel(self) -> None:
+        """Ask the server to stop the statement running now, from another thread.
+
+        ``migrate --jobs`` calls it on each worker's connection on Ctrl-C or SIGTERM
+        (signals reach the main thread only); the migration's own error handling then
+        rolls its transaction back. Default: nothing (databases without tenants).
+        """
+        return None
+
     @abstractmethod
     def execute(self, sql: str, params: Any = None) -> None:
         """Run one statement (or a script the driver accepts as one call)."""

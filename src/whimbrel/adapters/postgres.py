@@ -133,6 +133,19 @@ class PostgresAdapter(Adapter):
         if conn is not None:
             conn.close()
 
+    def cancel(self) -> None:
+        """libpq's cancel request, on its own connection: safe from another thread."""
+        conn = getattr(self, "conn", None)
+        if conn is None or conn.closed:
+            return
+        try:
+            if hasattr(conn, "cancel_safe"):  # psycopg 3.2+
+                conn.cancel_safe(timeout=5)
+            else:
+                conn.cancel()
+        except self._psycopg.Error:
+            pass  # the server is gone or the statement ended: nothing left to stop
+
     def execute(self, sql: str, params: Any = None) -> None:
         self._run(sql, params)
 

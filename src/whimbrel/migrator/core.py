@@ -6,6 +6,7 @@
 - ``executor``: the one place SQL is run (``Executor``) or printed (``--dry-run``:
   ``PrintingExecutor``), so a dry run takes the same path as a real one;
 - ``journal``: statement progress where DDL cannot be rolled back (MySQL).
+- ``tenants``: tenant prefixes migrated one after another or ``jobs`` at once.
 
 This module holds the connection, the migration lock, tenants and config defaults.
 
@@ -26,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -115,6 +117,8 @@ class Migrator:
         self.progress: Progress = NullProgress()
         #: Files lint has read in this Migrator's runs (each once, not once per tenant).
         self._linted: set[Path] = set()
+        #: Shared with ``up(jobs=N)``'s workers (copies): one lints a file, the others wait.
+        self._lint_lock = threading.Lock()
         #: Why tenants were left out of the last ``status_all``/``ensure_up``/dry run, if so.
         self.tenants_missing: str | None = None
         self._unlocked_warned: set[Path] = set()
@@ -201,14 +205,25 @@ class Migrator:
 
     # -- public API -------------------------------------------------------------------------
 
-    def up(self, **strategy: Any) -> list[Migrated]:
+    def up(self, *, jobs: int | None = None, **strategy: Any) -> list[Migrated]:
         """Apply pending global migrations, then the tenant migrations of each prefix.
 
         ``strategy`` is one of ``all=True`` (default), ``step=N``, ``to=V``,
         ``to_exclusive=V``, plus ``dry_run``/``log_sql``; it applies to each set.
-        Returns what ran, global versions first (``Migrated``: an int with its prefix).
+        ``jobs`` (default: the config's ``jobs``, 1) migrates that many tenant
+        prefixes at once, each on its own connection (``whimbrel.migrator.tenants``).
+        Returns what ran, global versions first, then tenants in prefix order
+        (``Migrated``: an int with its prefix).
+
+        Example::
+
+            m.up()          # global, then tenant_a, tenant_b, ...
+            m.up(jobs=8)    # global, then 8 tenants at a time
         """
+        from whimbrel.migrator.tenants import check_jobs, effective_jobs, migrate_tenants
+
         with self._reporting():
+            jobs = check_jobs(self.config.jobs if jobs is None else jobs)
             if not _adapter_class(self.config.database_url).capabilities.schemas:
                 # refused before the global ones run (the query may read what they create)
                 for prefix in self._prefixes(deferrable=lambda: bool(self.pending())):
@@ -222,9 +237,9 @@ class Migrator:
             ran = self.run("up", _require_target=False, **strategy)
             # A dry run created nothing, so the query may read a table that is still to come.
             dry_pending = bool(strategy.get("dry_run")) and bool(ran)
-            for prefix in self._prefixes(deferrable=lambda: dry_pending):
-                ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
-            return ran
+            prefixes = self._prefixes(deferrable=lambda: dry_pending)
+            jobs = effective_jobs(self, jobs, strategy)
+            return ran + migrate_tenants(self, prefixes, jobs, strategy)
 
     def _settled(self, strategy: dict[str, Any]) -> bool:
         """Whether ``up(**strategy)`` has nothing to do, found by reading alone.
@@ -535,10 +550,22 @@ class Migrator:
         """
         if self.config.lint == "off":
             return
-        fresh = [m for m in migrations if m.file.path not in self._linted]
-        if not fresh:
-            return
-        self._linted.update(m.file.path for m in fresh)
+        # Workers of ``up(jobs=N)`` share the lock and the set: one lints, the others
+        # wait; a file is marked only once linted, so with lint = "error" a failing
+        # file stops every tenant that reaches it, never only the first.
+        with self._lint_lock:
+            fresh = [m for m in migrations if m.file.path not in self._linted]
+            if fresh:
+                self._lint_fresh(fresh, migrations, prefix, defaults)
+                self._linted.update(m.file.path for m in fresh)
+
+    def _lint_fresh(
+        self,
+        fresh: list[Migration],
+        migrations: list[Migration],
+        prefix: str | None,
+        defaults: DslDefaults,
+    ) -> None:
         from whimbrel.lint import before_migrate, database_of
         from whimbrel.migrator.loader import load
 
