@@ -28,6 +28,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from importlib.util import find_spec
 from typing import Any
 
@@ -171,6 +172,9 @@ class LibpqReader(PostgresAdapter):
 
     def execute(self, sql: str, params: Any = None) -> None:
         raise UnsupportedFeatureError(f"the libpq reader only reads; {sql!r} needs psycopg")
+
+    def execute_batch(self, statements: Sequence[str]) -> None:
+        raise UnsupportedFeatureError("the libpq reader only reads; a batch needs psycopg")
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         lib = self._lib
