@@ -49,6 +49,7 @@ from whimbrel.migrator import squashed
 from whimbrel.migrator.checksums import file_checksum
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.structure import baseline
+from whimbrel.url import scheme, sqlite_path
 
 if TYPE_CHECKING:
     from whimbrel.migrator.core import Migrator
@@ -162,8 +163,12 @@ def _check_database(migrator: Migrator, covers: tuple[int, ...]) -> None:
     """Refuse when the migrator's database applied only some of ``covers``.
 
     Once squashed, such a database could neither run the baseline (its tables
-    exist) nor the missing migrations (their files are gone).
+    exist) nor the missing migrations (their files are gone). A SQLite file
+    that does not exist has applied nothing, and is not created.
     """
+    url = migrator.config.database_url
+    if scheme(url) == "sqlite" and not Path(sqlite_path(url)).is_file():
+        return
     applied = set(migrator._applied(None))
     applied |= set(squashed.covered(discover(migrator.config.migrations_path, warn=False)))
     ran = [v for v in covers if v in applied]
