@@ -10,6 +10,8 @@ baseline and the 10 later migrations, the schema the original 30 build.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from migration_helpers import (
 )
 from test_drift import other_url  # noqa: F401 - the fixture, for a second database
 
+from dbs import POSTGRES, DatabaseNames, fresh_database
 from whimbrel.inspect import diff, inspect
 from whimbrel.migrator.checksums import Checksums, file_checksum
 from whimbrel.structure import clients
@@ -136,6 +139,11 @@ def files(project: Path) -> list[str]:
 def squashed_project(project: Path, url: str) -> None:
     """Write the project, migrate ``url`` with the 30 originals, squash at 120 through the CLI."""
     write_thirty(project, url)
+    migrate_and_squash(project, url)
+
+
+def migrate_and_squash(project: Path, url: str) -> None:
+    """Migrate ``url`` with the project's 30 migrations, then squash at 120 through the CLI."""
     done = run_cli(project, url, "migrate")
     assert done.returncode == 0, done.stderr
     squashed = run_cli(project, url, "squash", "--to", str(TO))
@@ -409,3 +417,68 @@ def test_tenant_projects_squash_their_global_folder(tmp_path: Path, pg_url: str)
     text = (tmp_path / "migrations" / BASELINE).read_text()
     assert "tenant_a" not in text and "items" not in text
     assert run_cli(tmp_path, pg_url, "ensure-up").returncode == 0
+
+
+PG_EXTRAS = """
+-- whimbrel:up
+CREATE SCHEMA reporting;
+CREATE TABLE reporting.totals (id serial PRIMARY KEY, total numeric);
+CREATE SEQUENCE invoice_numbers START 1000;
+CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, qty positive_int)
+  PARTITION BY RANGE (at);
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE MATERIALIZED VIEW user_emails AS SELECT email FROM users;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated_at = now();  -- public.users is not qualified here: kept as written
+  RETURN NEW;
+END $$;
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TABLE ids (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text);
+-- whimbrel:down
+DROP TABLE ids;
+DROP TRIGGER users_touch ON users;
+DROP FUNCTION touch();
+DROP MATERIALIZED VIEW user_emails;
+DROP TABLE events;
+DROP DOMAIN positive_int;
+DROP SEQUENCE invoice_numbers;
+DROP SCHEMA reporting CASCADE;
+"""
+
+
+@pytest.fixture
+def other_pg_url(pg_admin_url: str, db_names: DatabaseNames) -> Iterator[str]:
+    """A second empty PostgreSQL database."""
+    with fresh_database(POSTGRES, pg_admin_url, db_names.new()) as url:
+        yield url
+
+
+def test_postgres_functions_triggers_schemas_and_partitions_are_kept_and_dropped(
+    tmp_path: Path, pg_url: str, other_pg_url: str
+) -> None:
+    write_thirty(tmp_path, pg_url)
+    write(tmp_path / "migrations", "119_create_tags.sql", PG_EXTRAS)  # in place of the tags
+    migrate_and_squash(tmp_path, pg_url)
+    text = (tmp_path / "migrations" / BASELINE).read_text()
+    assert "public." not in text.replace("public.users is not qualified", "")
+    assert "CREATE TABLE reporting.totals" in text
+    assert not re.search(r"(?m)^(SET |SELECT pg_catalog|\\restrict|--.*PostgreSQL)", text)
+    assert 'DROP SCHEMA IF EXISTS "reporting" CASCADE;' in text
+    assert run_cli(tmp_path, other_pg_url, "migrate").returncode == 0
+    assert diff(inspect(pg_url), inspect(other_pg_url)) == []
+    assert diff(inspect(pg_url, "reporting"), inspect(other_pg_url, "reporting")) == []
+    assert (
+        Catalog(other_pg_url).scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'users_touch'")
+        == 1
+    )
+    done = run_cli(tmp_path, other_pg_url, "rollback", "--all")
+    assert done.returncode == 0, done.stderr
+    left = Catalog(other_pg_url).scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+        "AND left(c.relname, 17) <> 'schema_migrations'"
+    )
+    assert left == 0
+    assert "reporting" not in Catalog(other_pg_url).schemas()

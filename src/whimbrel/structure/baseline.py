@@ -159,8 +159,14 @@ def _postgres(adapter: Adapter, excluded: list[str]) -> Schema:
 
 
 _PG_USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+#: Not a member of an extension (its objects go with ``DROP EXTENSION``).
 _PG_NOT_EXTENSION = (
-    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype IN ('e', 'a', 'i'))"
+    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
+)
+#: Not a sequence a column owns (serial, identity): it goes with its table.
+_PG_NOT_OWNED = (
+    "NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid "
+    "AND d.deptype IN ('a', 'i')))"
 )
 _PG_RELATION_KINDS = {
     "v": "VIEW",
@@ -183,7 +189,7 @@ def _pg_drops(adapter: Adapter, schema: str, excluded: list[str]) -> list[str]:
         "SELECT n.nspname, c.relname, c.relkind FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         f"WHERE c.relkind IN ('v', 'm', 'f', 'r', 'p', 'S') AND {_PG_USER} "
-        f"AND {_PG_NOT_EXTENSION.format(oid='c.oid')} ORDER BY c.oid DESC"
+        f"AND {_PG_NOT_EXTENSION.format(oid='c.oid')} AND {_PG_NOT_OWNED} ORDER BY c.oid DESC"
     )
     drops: list[str] = []
     for kind in _PG_RELATION_KINDS:  # views first, then tables, then free sequences
