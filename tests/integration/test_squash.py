@@ -195,6 +195,7 @@ def test_a_database_migrated_before_the_squash_is_untouched(tmp_path: Path, db_u
         rows = m.status()
         recorded = Checksums(m.adapter, "schema_migrations").recorded(None)
     assert [r.name for r in rows if r.version < TO] == [f"(squashed into {TO})"] * 19
+    assert {r.squashed_into for r in rows} == {TO, None}
     assert recorded[TO] == file_checksum(tmp_path / "migrations" / BASELINE)  # re-recorded
 
 

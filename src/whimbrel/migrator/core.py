@@ -71,6 +71,8 @@ class MigrationStatus:
     prefix: str | None = None
     #: Applied, but the file changed since (its checksum differs): ``migrate`` refuses.
     edited: bool = False
+    #: Applied, and replaced by this squash baseline since (``whimbrel squash``).
+    squashed_into: int | None = None
 
 
 class Migrated(int):
@@ -299,7 +301,10 @@ class Migrator:
         ]
         known = {f.version for f in files}
         replaced = squashed.covered(files)
-        rows += [MigrationStatus("up", v, _gone_name(v, replaced), prefix) for v in applied - known]
+        rows += [
+            MigrationStatus("up", v, _gone_name(v, replaced), prefix, squashed_into=replaced.get(v))
+            for v in applied - known
+        ]
         return sorted(rows, key=lambda s: s.version)
 
     def pending(self, prefix: str | None = None) -> list[MigrationFile]:
