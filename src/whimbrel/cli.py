@@ -270,12 +270,11 @@ def status(
     columns = [c for c in zip(header, *table, strict=False)] if table else [(h,) for h in header]
     widths = [max(len(v) for v in col) for col in columns]
     start = 0 if show_prefix else 1
-    for line in [header, tuple("-" * w for w in widths), *table]:
-        click.echo(
-            "  ".join(
-                v.ljust(w) for v, w in zip(line[start:], widths[start:], strict=True)
-            ).rstrip()
-        )
+    lines = [
+        "  ".join(v.ljust(w) for v, w in zip(line[start:], widths[start:], strict=True)).rstrip()
+        for line in [header, tuple("-" * w for w in widths), *table]
+    ]
+    click.echo("\n".join(lines))  # one write: 10,000 echo calls cost more than the rest
     if not table:
         click.echo("(no migrations)")
 

@@ -20,10 +20,13 @@ migrations need no progress bar, and the migrator's own log lines say enough.
 from __future__ import annotations
 
 import logging
-import shutil
+import re
 import time
 from collections.abc import Callable
 from typing import Protocol, TextIO
+
+#: The migrator's line as a migration starts (``runner.MigrationRunner.apply``).
+_START = re.compile(r"== (\[[^\]]+\] )?Running \d+ ")
 
 #: Runs of this many migrations or fewer print nothing extra.
 DEFAULT_THRESHOLD = 3
@@ -94,7 +97,21 @@ class _Reporter:
 
 
 class PlainProgress(_Reporter):
-    """One line per migration, for logs and pipes where ``\\r`` would be noise."""
+    """One line per migration, for logs and pipes where ``\\r`` would be noise.
+
+    While it is active the migrator's ``== Running ...`` log line is held back:
+    the progress line names the same migration, with the count and the time.
+    ``== Migrated ... in 0.12s`` still follows each one.
+    """
+
+    def __init__(self, stream: TextIO, **kwargs: object) -> None:
+        super().__init__(stream, **kwargs)  # type: ignore[arg-type]
+        self._filter = _StartLineFilter()
+
+    def on_start(self, total: int) -> None:
+        super().on_start(total)
+        if self.active:
+            logging.getLogger("whimbrel").addFilter(self._filter)
 
     def on_migration(self, index: int, label: str) -> None:
         self.done = index - 1
@@ -103,7 +120,15 @@ class PlainProgress(_Reporter):
 
     def on_done(self, failed: bool = False) -> None:
         if self.active:
+            logging.getLogger("whimbrel").removeFilter(self._filter)
             self.write(self.finish(failed) + "\n")
+
+
+class _StartLineFilter(logging.Filter):
+    """Drops ``== Running 10 create_posts (up)`` (and ``== [tenant] Running ...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.INFO and _START.match(record.getMessage()))
 
 
 class TerminalProgress(_Reporter):
@@ -138,6 +163,8 @@ class TerminalProgress(_Reporter):
         self._shown = False
 
     def show(self, text: str) -> None:
+        import shutil  # only on a terminal: its import pulls in bz2 and lzma
+
         columns = shutil.get_terminal_size((80, 24)).columns
         # Cut to the terminal's width: a wrapped line cannot be rewritten by \r.
         self.write("\r\x1b[K" + text[: max(columns - 1, 10)])

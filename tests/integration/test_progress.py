@@ -151,7 +151,8 @@ def test_cli_on_a_terminal_pipe_and_quiet(tmp_path: Path) -> None:
     )
     assert piped.returncode == 0
     assert "\r" not in piped.stderr
-    assert "[3/5] 30_create_t30  " in piped.stderr and "== Running 30 create_t30" in piped.stderr
+    assert "[3/5] 30_create_t30  " in piped.stderr and "== Migrated 30 in " in piped.stderr
+    assert "== Running" not in piped.stderr  # the progress line says the same
 
     rolled = run_in_pty(cli_command(url, "-q", "rollback", "--all"), tmp_path)
     assert rolled == ""

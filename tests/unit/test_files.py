@@ -148,3 +148,13 @@ def test_a_missing_package_gets_no_hint_about_modules_beside_it(tmp_path: Path) 
         load(MigrationFile(1, "uses_package", path))
     assert "No module named 'no_such_package_anywhere'" in str(caught.value)
     assert "sys.path" not in str(caught.value)
+
+
+def test_a_migration_file_compares_and_hashes_by_version_name_and_path(tmp_path: Path) -> None:
+    as_text = MigrationFile(20, "b", str(tmp_path / "20_b.py"))
+    as_path = MigrationFile(20, "b", tmp_path / "20_b.py")
+    assert as_text == as_path and hash(as_text) == hash(as_path)
+    assert as_text.path == tmp_path / "20_b.py" and isinstance(as_text.path, Path)
+    assert sorted([as_path, MigrationFile(10, "z", tmp_path / "10_z.py")])[0].version == 10
+    assert as_path != MigrationFile(20, "b", tmp_path / "other" / "20_b.py")
+    assert repr(as_text) == f"MigrationFile(version=20, name='b', path={tmp_path / '20_b.py'!r})"

@@ -205,6 +205,15 @@ class Adapter(ABC):
         self.url = url
         self.settings = settings or Settings()
 
+    @classmethod
+    def reader(cls, url: str, settings: Settings) -> Adapter:
+        """A connected adapter for commands that only read (``status``, ``ensure-up``, the
+        "nothing to do" check of ``migrate``): the adapter itself unless the database has a
+        lighter way to read (PostgreSQL: ``whimbrel.adapters.libpq``)."""
+        adapter = cls(url, settings)
+        adapter.connect()
+        return adapter
+
     @property
     def display_url(self) -> str:
         return mask(self.url)

@@ -36,6 +36,7 @@ from whimbrel.adapters.base import (
     Adapter,
     Capabilities,
     DatabaseConfig,
+    Settings,
     import_driver,
     no_answer,
 )
@@ -84,13 +85,7 @@ class PostgresAdapter(Adapter):
             )
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            # libpq quotes the conninfo it could not parse, password and all.
-            reason = mask(reason, self.url)
-            raise DatabaseConnectionError(
-                f"cannot connect to {self.display_url}: {reason}. Check that the server is "
-                "running and the URL (host, port, user, database) is right (connect_timeout "
-                f"{self.settings.connect_timeout:g}s)"
-            ) from exc
+            raise self.connection_error(reason) from exc
         self._client_timeout = self.settings.client_timeout()
         self._abandoned = False
         # The server's keepalives end its side of a session whose client vanished, which
@@ -102,6 +97,21 @@ class PostgresAdapter(Adapter):
             if value is not None:
                 self.execute(f"SET {setting} = {string_literal(str(value))}")
         self.server_features = read_features(self.query)
+
+    def connection_error(self, reason: str) -> DatabaseConnectionError:
+        """Connecting failed for ``reason`` (libpq's words, which may quote the password)."""
+        return DatabaseConnectionError(
+            f"cannot connect to {self.display_url}: {mask(reason, self.url)}. Check that the "
+            "server is running and the URL (host, port, user, database) is right "
+            f"(connect_timeout {self.settings.connect_timeout:g}s)"
+        )
+
+    @classmethod
+    def reader(cls, url: str, settings: Settings) -> Adapter:
+        """Reads through libpq without importing psycopg where it can (``adapters.libpq``)."""
+        from whimbrel.adapters.libpq import LibpqReader
+
+        return LibpqReader.open(url, settings) or super().reader(url, settings)
 
     def dialect(self, prefix: str | None = None) -> PostgresDialect:
         """The PostgreSQL compiler, told which TimescaleDB the server has (if any)."""

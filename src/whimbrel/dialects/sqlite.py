@@ -316,11 +316,24 @@ def _prefixes(value: object) -> Iterator[str]:
     """Every ``prefix=`` given anywhere in a command (tables, indexes, references...)."""
     if isinstance(value, tuple):
         for item in value:
-            yield from _prefixes(item)
-    elif is_dataclass(value) and not isinstance(value, type):
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if f.name == "prefix" and isinstance(item, str):
-                yield item
-            else:
+            if not isinstance(item, _LEAVES):
                 yield from _prefixes(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for name in _field_names(type(value)):
+            item = getattr(value, name)
+            if name == "prefix" and isinstance(item, str):
+                yield item
+            elif not isinstance(item, _LEAVES):
+                yield from _prefixes(item)
+
+
+#: Values that hold no command inside (walked for every compile: keep it cheap).
+_LEAVES = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names

@@ -42,9 +42,13 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whimbrel.adapters.base import Adapter
 from whimbrel.dialects.quoting import quote
@@ -57,13 +61,81 @@ ALGORITHM = "text-v1"
 
 def text_checksum(text: str) -> str:
     """SHA-256 of the text's non-blank lines, each without trailing whitespace."""
-    lines = (line.rstrip() for line in text.splitlines())
-    return hashlib.sha256("\n".join(line for line in lines if line).encode()).hexdigest()
+    lines = [line for line in map(str.rstrip, text.splitlines()) if line]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def file_checksum(path: Path) -> str:
     """The checksum of a migration file (``text_checksum`` of its UTF-8 text)."""
     return text_checksum(path.read_bytes().decode("utf-8", errors="surrogateescape"))
+
+
+class FileChecksums:
+    """``file_checksum`` remembered across runs by each file's ``stat``, as git's index does.
+
+    A file whose modification time, change time, size and inode are those seen
+    when it was last hashed is not read again, so a ``status`` of 10,000 applied
+    files costs 10,000 ``stat`` calls rather than 10,000 reads and hashes. An
+    entry is only kept for a file last changed more than ``RACY_S`` seconds before
+    it was hashed: an edit within the same clock tick as the hash would otherwise
+    go unseen (git's "racy" entries). The cache is one JSON file per user in
+    ``$WHIMBREL_CACHE_DIR``, else ``$XDG_CACHE_HOME/whimbrel``, else
+    ``~/.cache/whimbrel``; ``WHIMBREL_CACHE_DIR=off`` turns it off. It is only ever a
+    shortcut: a cache that cannot be read or written is ignored.
+
+    Example::
+
+        with FileChecksums() as checksum:
+            checksum(Path("migrations/20260101120000_create_posts.py"))
+    """
+
+    RACY_S = 2.0
+    VERSION = 1
+
+    def __init__(self, folder: str | None = None):
+        if folder is None:
+            folder = os.environ.get("WHIMBREL_CACHE_DIR") or os.path.join(
+                os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "whimbrel"
+            )
+        self.file = None if folder == "off" else os.path.join(folder, "checksums.json")
+        self.entries: dict[str, list[Any]] = {}
+        self.changed = False
+
+    def __enter__(self) -> FileChecksums:
+        if self.file is not None:
+            try:
+                with open(self.file, "rb") as f:
+                    data = json.loads(f.read())
+                if data.get("version") == self.VERSION:
+                    self.entries = data["entries"]
+            except (OSError, ValueError, KeyError, AttributeError):
+                self.entries = {}
+        return self
+
+    def __call__(self, path: Path) -> str:
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        stamp = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+        entry = self.entries.get(key)
+        if entry is not None and entry[:4] == stamp:
+            return str(entry[4])
+        checksum = file_checksum(path)
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.RACY_S * 1e9:
+            self.entries[key] = [*stamp, checksum]
+            self.changed = True
+        return checksum
+
+    def __exit__(self, *_: object) -> None:
+        if self.file is None or not self.changed:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.file), exist_ok=True)
+            temporary = f"{self.file}.{os.getpid()}"
+            with open(temporary, "w") as f:
+                json.dump({"version": self.VERSION, "entries": self.entries}, f)
+            os.replace(temporary, self.file)  # readers see the old file or the new one
+        except OSError:
+            pass
 
 
 @dataclass
@@ -132,26 +204,36 @@ class Checksums:
         return [forget, f"INSERT INTO {table} ({names}) VALUES ({values})"]
 
     def compare(
-        self, files: Iterable[MigrationFile], applied: Iterable[int], prefix: str | None
+        self,
+        files: Iterable[MigrationFile],
+        applied: Iterable[int],
+        prefix: str | None,
+        *,
+        adopt: bool = True,
     ) -> Verdict:
-        """Hash every applied file and compare it with the recorded checksums."""
+        """Hash every applied file and compare it with the recorded checksums.
+
+        With ``adopt=False`` (``status``: it only marks edits) files with no recorded
+        checksum are not read at all, and ``Verdict.adopt`` stays empty.
+        """
         verdict = Verdict()
         if not self.enabled:
             return verdict
         done = set(applied)
         recorded = self.recorded(prefix)
-        for f in files:
-            verdict.known.add(f.version)
-            if f.version not in done:
-                continue
-            now = verdict.current[f.version] = file_checksum(f.path)
-            before = recorded.get(f.version)
-            if before is None:
-                verdict.adopt[f.version] = now
-            elif before != now:
-                if _replaced_by_baseline(f, before):
-                    verdict.adopt[f.version] = now  # the old file of V ran: record the baseline's
-                else:
+        with FileChecksums() as checksum:
+            for f in files:
+                verdict.known.add(f.version)
+                before = recorded.get(f.version)
+                if f.version not in done or (before is None and not adopt):
+                    continue
+                now = verdict.current[f.version] = checksum(f.path)
+                if before is None:
+                    verdict.adopt[f.version] = now
+                elif before != now and _replaced_by_baseline(f, before):
+                    if adopt:  # the old file of V ran there: record the baseline's instead
+                        verdict.adopt[f.version] = now
+                elif before != now:
                     verdict.edited.append(f)
         return verdict
 

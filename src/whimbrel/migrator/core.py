@@ -114,6 +114,7 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
+        self._reader: Adapter | None = None
         #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
         self.progress: Progress = NullProgress()
         #: Files lint has read in this Migrator's runs (each once, not once per tenant).
@@ -121,6 +122,8 @@ class Migrator:
         #: Why tenants were left out of the last ``status_all``/``ensure_up``/dry run, if so.
         self.tenants_missing: str | None = None
         self._unlocked_warned: set[Path] = set()
+        #: Folder -> its files, while a public call runs (``_files``); None between calls.
+        self._listed: dict[Path, list[MigrationFile]] | None = None
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
@@ -135,7 +138,7 @@ class Migrator:
         if not query:
             return list(self.config.prefixes)
         try:
-            return [str(row[0]) for row in self.adapter.query(query)]
+            return [str(row[0]) for row in self.reader.query(query)]
         except DatabaseError as exc:
             raise PrefixesQueryError(
                 f"prefixes_query {query!r} failed: {exc}; fix the query in the configuration "
@@ -153,19 +156,43 @@ class Migrator:
     @property
     def adapter(self) -> Adapter:
         if self._adapter is None:
-            c = self.config
-            settings = Settings(
-                c.lock_timeout,
-                c.statement_timeout,
-                c.migration_lock_wait,
-                connect_timeout=c.connect_timeout,
-            )
-            adapter = adapter_for(c.database_url, settings)
+            # From here on the adapter reads too; the reader goes first, as a server that
+            # takes one client at a time (PGlite's socket server) would make this wait.
+            self._close_reader()
+            adapter = adapter_for(self.config.database_url, self._settings())
             adapter.connect()
             self._adapter = adapter
         return self._adapter
 
+    @property
+    def reader(self) -> Adapter:
+        """The connection reads go through: the adapter once there is one, else a lighter
+        read-only one (``Adapter.reader``: libpq without psycopg's import on PostgreSQL), so
+        ``status``, ``ensure-up`` and a ``migrate`` with nothing to do start fast."""
+        if self._adapter is not None:
+            return self._adapter
+        if self._reader is None:
+            self._reader = _adapter_class(self.config.database_url).reader(
+                self.config.database_url, self._settings()
+            )
+        return self._reader
+
+    def _settings(self) -> Settings:
+        c = self.config
+        return Settings(
+            c.lock_timeout,
+            c.statement_timeout,
+            c.migration_lock_wait,
+            connect_timeout=c.connect_timeout,
+        )
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def close(self) -> None:
+        self._close_reader()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
@@ -194,12 +221,46 @@ class Migrator:
             # tenants themselves may come from a table the global migrations create.
             tenant_files = partial(discover, self.config.tenant_migrations_path, warn=False)
             self._require_known_target(strategy, lambda: {f.version for f in tenant_files()})
+            if self._settled(strategy):
+                return []
             ran = self.run("up", _require_target=False, **strategy)
             # A dry run created nothing, so the query may read a table that is still to come.
             dry_pending = bool(strategy.get("dry_run")) and bool(ran)
             for prefix in self._prefixes(deferrable=lambda: dry_pending):
                 ran += self.run("up", prefix=prefix, _require_target=False, **strategy)
             return ran
+
+    def _settled(self, strategy: dict[str, Any]) -> bool:
+        """Whether ``up(**strategy)`` has nothing to do, found by reading alone.
+
+        True when every file of the global and tenant folders is applied with its
+        checksum recorded and unchanged, so no lock is taken and nothing is written
+        (the driver is not even imported on PostgreSQL: see ``reader``). A run that
+        would do anything (a pending file, a checksum to adopt or refuse, a missing
+        versions table to create, a failing ``prefixes_query``) is left to ``run``,
+        which checks it all again under the lock. Reading without the lock is safe:
+        a version row commits with its migration, so "all applied" stays true.
+        """
+        if {k for k, v in strategy.items() if v} - {"all"} or self._adapter is not None:
+            return False
+        try:
+            prefixes = self.known_prefixes()
+        except PrefixesQueryError:
+            return False
+        reader = self.reader
+        versions = Versions(reader, self.config.migration_source)
+        checksums = Checksums(reader, self.config.migration_source)
+        for prefix in [None, *prefixes]:
+            files = self._files(prefix)
+            applied = set(versions.applied(prefix))
+            if any(f.version not in applied for f in files) or not versions.exists(prefix):
+                return False
+            verdict = checksums.compare(files, applied, prefix)
+            if verdict.adopt or verdict.edited:
+                return False
+        for prefix in [None, *prefixes]:
+            log.info("%sMigrations already up", f"[{prefix}] " if prefix else "")
+        return True
 
     def down(self, to: int | None = None, **strategy: Any) -> list[Migrated]:
         """Roll back the tenants first, then the global migrations.
@@ -258,7 +319,7 @@ class Migrator:
                     "check: set migrations_path to the folder of your migrations (relative to "
                     "the config file), or run from the project's folder"
                 )
-            pending = [s for s in self.status_all() if s.status == "down"]
+            pending = [s for s in self.status_all(_edits=False) if s.status == "down"]
             if pending:
                 names = [
                     f"{s.prefix + ': ' if s.prefix else ''}{s.version}_{s.name}" for s in pending
@@ -272,23 +333,31 @@ class Migrator:
                     pending=names,
                 )
 
-    def status_all(self) -> list[MigrationStatus]:
+    def status_all(self, *, _edits: bool = True) -> list[MigrationStatus]:
         """``status()`` of the global migrations, then of every tenant prefix.
 
         While global migrations are pending, a failing ``prefixes_query`` lists
         the global ones only, with a warning saying why (see ``_prefixes``).
         """
-        rows = self.status()
+        rows = self.status(_edits=_edits)
         pending = any(r.status == "down" for r in rows)
         for prefix in self._prefixes(deferrable=lambda: pending):
-            rows += self.status(prefix)
+            rows += self.status(prefix, _edits=_edits)
         return rows
 
-    def status(self, prefix: str | None = None) -> list[MigrationStatus]:
-        """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone."""
+    def status(self, prefix: str | None = None, *, _edits: bool = True) -> list[MigrationStatus]:
+        """Every migration with ``"up"``/``"down"``, plus applied versions whose file is gone.
+
+        ``edited`` is set on applied files whose checksum differs from the recorded one
+        (``ensure-up`` passes ``_edits=False``: it asks about pending files only).
+        """
         files = self._files(prefix)
         applied = set(self._applied(prefix))
-        edited = {f.version for f in self._checksums().compare(files, applied, prefix).edited}
+        edited: set[int] = set()
+        if _edits:
+            checksums = Checksums(self.reader, self.config.migration_source)
+            verdict = checksums.compare(files, applied, prefix, adopt=False)
+            edited = {f.version for f in verdict.edited}
         rows = [
             MigrationStatus(
                 "up" if f.version in applied else "down",
@@ -300,7 +369,7 @@ class Migrator:
             for f in files
         ]
         known = {f.version for f in files}
-        replaced = squashed.covered(files)
+        replaced = squashed.covered(files) if applied - known else {}
         rows += [
             MigrationStatus("up", v, _gone_name(v, replaced), prefix, squashed_into=replaced.get(v))
             for v in applied - known
@@ -396,11 +465,18 @@ class Migrator:
     # -- planning ---------------------------------------------------------------------------
 
     def _files(self, prefix: str | None) -> list[MigrationFile]:
+        """The folder's migration files, listed once per public call (its warnings too)."""
         folder = self._folder(prefix)
+        listed = self._listed.get(folder) if self._listed is not None else None
+        if listed is not None:
+            return list(listed)
         if not folder.is_dir():
             # Otherwise a mistyped migrations_path reads as "already up" and ensure-up passes.
             log.warning("the migrations folder %s does not exist: check migrations_path", folder)
-        return discover(folder)
+        files = discover(folder)
+        if self._listed is not None:
+            self._listed[folder] = files
+        return list(files)
 
     def _folder(self, prefix: str | None) -> Path:
         tenant = self.config.tenant_migrations_path
@@ -577,7 +653,7 @@ class Migrator:
     def _applied(self, prefix: str | None) -> list[int]:
         """Applied versions; an absent versions table means none (nothing is created)."""
         self._check_prefix(prefix)
-        return self._versions().applied(prefix)
+        return Versions(self.reader, self.config.migration_source).applied(prefix)
 
     def _check_prefix(self, prefix: str | None) -> None:
         if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:
@@ -622,6 +698,7 @@ class Migrator:
         self._reporting_depth = 1
         self._unlocked_warned = set()  # warned once per public call, however many sets
         self.tenants_missing = None
+        self._listed = {}
         try:
             yield
         except BaseException as exc:
@@ -629,6 +706,7 @@ class Migrator:
             raise
         finally:
             self._reporting_depth = 0
+            self._listed = None
 
 
 def _gone_name(version: int, replaced: dict[int, int]) -> str:

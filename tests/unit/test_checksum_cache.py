@@ -1,0 +1,97 @@
+"""``FileChecksums``: checksums remembered by ``stat``, as git's index remembers hashes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from whimbrel.migrator.checksums import FileChecksums, file_checksum
+
+
+def _migration(folder: Path, text: str = "def change():\n    pass\n") -> Path:
+    path = folder / "10_create_posts.py"
+    path.write_text(text)
+    return path
+
+
+def _trusting(cache_dir: Path) -> FileChecksums:
+    """A cache that keeps entries for files changed just now (the tests' files are)."""
+    cache = FileChecksums(str(cache_dir))
+    cache.RACY_S = -1.0
+    return cache
+
+
+def test_an_unchanged_file_is_answered_from_the_cache(tmp_path: Path) -> None:
+    path = _migration(tmp_path)
+    with _trusting(tmp_path / "cache") as checksum:
+        assert checksum(path) == file_checksum(path)
+    # Plant a different answer: the next run must return it without reading the file.
+    cache_file = tmp_path / "cache" / "checksums.json"
+    data = json.loads(cache_file.read_text())
+    data["entries"][str(path)][4] = "planted"
+    cache_file.write_text(json.dumps(data))
+    with _trusting(tmp_path / "cache") as checksum:
+        assert checksum(path) == "planted"
+
+
+def test_an_edit_is_seen_whatever_the_cache_holds(tmp_path: Path) -> None:
+    path = _migration(tmp_path)
+    with _trusting(tmp_path / "cache") as checksum:
+        before = checksum(path)
+    stat = path.stat()
+    path.write_text("def change():\n    pas_\n")  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
+    with _trusting(tmp_path / "cache") as checksum:
+        after = checksum(path)
+    assert after == file_checksum(path) != before  # the change time still differs
+
+
+def test_a_file_changed_just_now_is_not_cached(tmp_path: Path) -> None:
+    """Racy entries: an edit in the same clock tick as the hash would go unseen."""
+    path = _migration(tmp_path)
+    with FileChecksums(str(tmp_path / "cache")) as checksum:
+        checksum(path)
+    assert not (tmp_path / "cache" / "checksums.json").exists()
+
+
+def test_old_files_are_cached_with_the_default_margin(tmp_path: Path) -> None:
+    path = _migration(tmp_path)
+    old = path.stat().st_mtime_ns - 10**10
+    os.utime(path, ns=(old, old))
+    with FileChecksums(str(tmp_path / "cache")) as checksum:
+        checksum(path)
+    # the change time is what utime just set: recent, so still not trusted
+    assert not (tmp_path / "cache" / "checksums.json").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"version": 99}', "[]", ""])
+def test_an_unreadable_cache_is_ignored_and_replaced(tmp_path: Path, content: str) -> None:
+    path = _migration(tmp_path)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "checksums.json").write_text(content)
+    with _trusting(tmp_path / "cache") as checksum:
+        assert checksum(path) == file_checksum(path)
+    data = json.loads((tmp_path / "cache" / "checksums.json").read_text())
+    assert data["version"] == FileChecksums.VERSION and str(path) in data["entries"]
+
+
+def test_off_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHIMBREL_CACHE_DIR", "off")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    path = _migration(tmp_path)
+    with FileChecksums() as checksum:
+        checksum.RACY_S = -1.0
+        assert checksum(path) == file_checksum(path)
+    assert not (tmp_path / "home").exists()
+
+
+def test_an_unwritable_cache_folder_costs_nothing(tmp_path: Path) -> None:
+    path = _migration(tmp_path)
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the folder should be")
+    with _trusting(blocker) as checksum:
+        assert checksum(path) == file_checksum(path)
