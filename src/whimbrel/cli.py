@@ -370,6 +370,61 @@ def diff(
     ctx.exit(1 if report.lines else 0)
 
 
+@cli.command(short_help="Replace the migrations up to a version with one baseline.")
+@click.option(
+    "--to", "to", type=int, required=True, help="The newest version the baseline replaces."
+)
+@click.option("--dry-run", is_flag=True, help="Print the baseline and the moves; change no file.")
+@click.option("--delete", is_flag=True, help="Delete the replaced files instead of moving them.")
+@_common
+@click.pass_context
+def squash(
+    ctx: click.Context,
+    to: int,
+    dry_run: bool,
+    delete: bool,
+    config_path: str | None,
+    database_url: str | None,
+) -> None:
+    """Replace the migrations up to and including --to with one SQL baseline migration.
+
+    The migrations are replayed into a scratch database, its schema is
+    written as <version>_squashed.sql, run into a second scratch database and
+    compared; only then are the replaced files moved to squashed/.
+    """
+    from whimbrel.structure.squash import squash as run_squash
+
+    migrator = _migrator(ctx, config_path, database_url)
+    result = run_squash(migrator, to, dry_run=dry_run, delete=delete)
+    root = migrator.config.root
+    if dry_run:
+        click.echo(f"-- {_relative(result.path, root)} (dry run: nothing written)")
+        click.echo(result.text, nl=False)
+    verb = "would " if dry_run else ""
+    for source, target in result.moves:
+        where = f"-> {_relative(target, root)}" if target is not None else "(deleted)"
+        click.echo(f"{verb}{'move' if dry_run else 'moved'} {_relative(source, root)} {where}")
+    if result.no_down:
+        log.warning(
+            "%s has no down section, so rollback stops at it: the generated one %s",
+            result.path.name,
+            result.no_down,
+        )
+    click.echo(
+        f"{'Would write' if dry_run else 'Wrote'} {_relative(result.path, root)}: baseline of "
+        f"{len(result.covers)} migrations ({result.covers[0]} to {result.covers[-1]}), "
+        "checked against a replay of them"
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the project root when it is inside it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 @cli.command(short_help="Check migrations for DDL that is unsafe in production.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

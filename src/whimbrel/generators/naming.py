@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from whimbrel.errors import UsageError
+from whimbrel.migrator.files import SQUASHED_FOLDER
 
 #: PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1).
 MAX_IDENTIFIER = 63
@@ -116,12 +117,18 @@ def migration_filename(version: str, name: str) -> str:
 def same_name_migrations(folder: Path, name: str) -> list[Path]:
     """Migration files under ``folder`` (sub-folders too) called ``<version>_<name>``.
 
-    Sorted oldest first (by version, then path).
+    Sorted oldest first (by version, then path). The files ``whimbrel squash``
+    moved to ``squashed/`` are no migrations any more, so they are left out.
     """
     if not folder.is_dir():
         return []
     pattern = re.compile(rf"^([0-9]+)_{re.escape(name)}\.(py|sql)$")
-    found = [(int(m[1]), p) for p in folder.rglob(f"*_{name}.*") if (m := pattern.match(p.name))]
+    squashed = folder / SQUASHED_FOLDER
+    found = [
+        (int(m[1]), p)
+        for p in folder.rglob(f"*_{name}.*")
+        if (m := pattern.match(p.name)) and squashed not in p.parents
+    ]
     return [p for _, p in sorted(found)]
 
 

@@ -84,7 +84,9 @@ def read_mysql(conn: Any, schema: str, exclude: set[str]) -> Catalog:
         if rel["TABLE_TYPE"] == "BASE TABLE"
     ]
     views = [
-        View(r["TABLE_NAME"], r["VIEW_DEFINITION"])
+        # The server qualifies every name with the view's database; without it two
+        # databases of one schema (a scratch replay and the target) compare equal.
+        View(r["TABLE_NAME"], r["VIEW_DEFINITION"].replace(f"`{schema}`.", ""))
         for r in rows(f"SELECT * FROM information_schema.VIEWS {_WHERE}")
         if r["TABLE_NAME"] in relations
     ]

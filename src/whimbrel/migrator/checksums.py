@@ -28,6 +28,10 @@ flagging them.
 - An applied version whose file's checksum differs is *edited*: ``status``
   marks it and ``migrate`` refuses to run (exit 2) until the file is
   restored or ``--accept-edited VERSION`` records the new checksum.
+- Except a squash baseline (``<V>_squashed.sql``, ``whimbrel squash``) on a
+  database whose recorded checksum is the one of the file it replaced (its
+  ``-- whimbrel:squashed-checksum`` line): that database ran the old file of
+  V, so the baseline's checksum is adopted like an unrecorded one.
 
 Example::
 
@@ -229,6 +233,9 @@ class Checksums:
                 now = verdict.current[f.version] = checksum(f.path)
                 if before is None:
                     verdict.adopt[f.version] = now
+                elif before != now and _replaced_by_baseline(f, before):
+                    if adopt:  # the old file of V ran there: record the baseline's instead
+                        verdict.adopt[f.version] = now
                 elif before != now:
                     verdict.edited.append(f)
         return verdict
@@ -267,6 +274,14 @@ class Checksums:
         for version, checksum in sorted(fixes.items()):
             for sql in self.record_sql(prefix, version, "up", checksum):
                 self.adapter.execute(sql)
+
+
+def _replaced_by_baseline(f: MigrationFile, recorded: str) -> bool:
+    """``f`` is a squash baseline and ``recorded`` is the checksum of the file it replaced."""
+    from whimbrel.migrator import squashed
+
+    baseline = squashed.baselines([f]).get(f.version)
+    return baseline is not None and baseline.replaced_checksum == recorded
 
 
 def edited_message(edited: list[MigrationFile], prefix: str | None) -> str:

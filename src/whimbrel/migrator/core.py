@@ -40,10 +40,12 @@ from whimbrel.config import Config, load_config
 from whimbrel.errors import (
     ConfigError,
     DatabaseError,
+    MigrationFileError,
     MigrationsNotUp,
     PrefixesQueryError,
     TargetNotFoundError,
 )
+from whimbrel.migrator import squashed
 from whimbrel.migrator.checksums import Checksums
 from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
@@ -71,6 +73,8 @@ class MigrationStatus:
     prefix: str | None = None
     #: Applied, but the file changed since (its checksum differs): ``migrate`` refuses.
     edited: bool = False
+    #: Applied, and replaced by this squash baseline since (``whimbrel squash``).
+    squashed_into: int | None = None
 
 
 class Migrated(int):
@@ -380,7 +384,11 @@ class Migrator:
             for f in files
         ]
         known = {f.version for f in files}
-        rows += [MigrationStatus("up", v, FILE_NOT_FOUND, prefix) for v in applied - known]
+        replaced = squashed.covered(files) if applied - known else {}
+        rows += [
+            MigrationStatus("up", v, _gone_name(v, replaced), prefix, squashed_into=replaced.get(v))
+            for v in applied - known
+        ]
         return sorted(rows, key=lambda s: s.version)
 
     def pending(self, prefix: str | None = None) -> list[MigrationFile]:
@@ -416,10 +424,12 @@ class Migrator:
             executor = self._executor(dry_run=dry_run, log_sql=log_sql)
             with self._locked(prefix) if executor.live else nullcontext():
                 versions, checksums = self._versions(), self._checksums()
+                replaced = squashed.covered(files)
                 if direction == "up":
                     self._verify_checksums(
                         files, versions, prefix, accept_edited, executor, checksums
                     )
+                    _refuse_partly_squashed(files, versions.applied(prefix), replaced)
                 planned = plan(
                     direction,
                     strategy,
@@ -432,6 +442,7 @@ class Migrator:
                         prefix, self.config.migration_source
                     ),
                     prefix=prefix,
+                    replaced=replaced,
                 )
                 checked = self._checked(planned, direction, prefix)
                 # A real run keeps the table even when nothing is pending; a dry run
@@ -725,6 +736,39 @@ class Migrator:
         finally:
             self._reporting_depth = 0
             self._listed = None
+
+
+def _gone_name(version: int, replaced: dict[int, int]) -> str:
+    """The name ``status`` shows for an applied version without a file."""
+    if version in replaced:
+        return f"(squashed into {replaced[version]})"
+    return FILE_NOT_FOUND
+
+
+def _refuse_partly_squashed(
+    files: list[MigrationFile], applied: list[int], replaced: dict[int, int]
+) -> None:
+    """Refuse a pending baseline on a database that applied some of the versions it replaced.
+
+    Its ``CREATE`` statements would meet the tables those created; the
+    database must first reach the baseline's version with the original files.
+    """
+    done = set(applied)
+    for baseline in squashed.baselines(files).values():
+        ran = sorted(done & set(baseline.replaced))
+        if baseline.version in done or not ran:
+            continue
+        missing = [v for v in baseline.replaced if v not in done]
+        raise MigrationFileError(
+            f"this database applied {len(ran)} of the migrations squashed into "
+            f"{baseline.version} ({', '.join(map(str, ran[:5]))}{' ...' if len(ran) > 5 else ''}) "
+            f"but not {', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}, "
+            f"so the baseline {baseline.version}_squashed would create what already exists. "
+            f"Bring it to {baseline.version} with the original files first (they are in the "
+            f"{squashed.FOLDER}/ folder, or in version control): put them back, run "
+            f"`whimbrel migrate --to {baseline.version}`, then restore the baseline",
+            path=next(str(f.path) for f in files if f.version == baseline.version),
+        )
 
 
 @contextmanager

@@ -15,6 +15,9 @@ from whimbrel.errors import DuplicateMigrationError
 
 log = logging.getLogger("whimbrel")
 
+#: Where ``whimbrel squash`` moves the files it replaced (``whimbrel.migrator.squashed``).
+SQUASHED_FOLDER = "squashed"
+
 _FILE = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[a-z0-9_]+)\.(?P<ext>py|sql)$")
 _LOOKS_LIKE = re.compile(r"^[0-9]+_.*\.(py|sql)$")
 
@@ -67,13 +70,17 @@ def discover(folder: Path, *, warn: bool = True) -> list[MigrationFile]:
 
     Files that do not match ``<version>_<snake_case_name>.py|.sql`` are skipped
     with a warning naming them; a second file with the same version or name
-    raises ``DuplicateMigrationError`` naming both.
+    raises ``DuplicateMigrationError`` naming both. The ``squashed/`` folder at
+    the top of ``folder`` holds the files ``whimbrel squash`` replaced and is
+    not read.
     """
     if not folder.is_dir():
         return []
     found: list[MigrationFile] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        if root == str(folder) and SQUASHED_FOLDER in dirs:
+            dirs.remove(SQUASHED_FOLDER)
         for filename in files:
             match = _FILE.match(filename)
             if match and int(match["version"]) > 0:

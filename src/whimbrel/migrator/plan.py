@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from whimbrel.errors import MigrationFileError, OutOfOrderError, TargetNotFoundError, UsageError
@@ -82,6 +83,7 @@ def plan(
     folder: Path | None = None,
     versions_table: str = "schema_migrations",
     prefix: str | None = None,
+    replaced: Mapping[int, int] | None = None,
 ) -> list[MigrationFile]:
     """The files a run takes, in the order they run.
 
@@ -107,6 +109,14 @@ def plan(
         candidates = [f for f in files if f.version not in done]
         check_order(candidates, applied, strict_order, prefix)
         return select(direction, kind, value, candidates)
+    replaced = replaced or {}
+    if kind in ("to", "to_exclusive") and value is not None and value in replaced:
+        raise TargetNotFoundError(
+            f"--{kind.replace('_', '-')} {value}: version {value} was squashed into "
+            f"{replaced[value]} and cannot be rolled back alone; roll back to {replaced[value]} "
+            "(its down section undoes every migration it replaced)"
+        )
+    done -= replaced.keys()  # undone by their baseline's down section
     by_version = {f.version: f for f in files}
     gone = {v: MigrationFile(v, "", Path()) for v in done if v not in by_version}
     newest_first = [by_version.get(v) or gone[v] for v in sorted(done, reverse=True)]
