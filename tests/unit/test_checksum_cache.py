@@ -17,6 +17,12 @@ def _migration(folder: Path, text: str = "def change():\n    pass\n") -> Path:
     return path
 
 
+def _cache_file(cache_dir: Path, folder: Path) -> Path:
+    named = FileChecksums(str(cache_dir)).file(str(folder))
+    assert named is not None
+    return Path(named)
+
+
 def _trusting(cache_dir: Path) -> FileChecksums:
     """A cache that keeps entries for files changed just now (the tests' files are)."""
     cache = FileChecksums(str(cache_dir))
@@ -29,7 +35,7 @@ def test_an_unchanged_file_is_answered_from_the_cache(tmp_path: Path) -> None:
     with _trusting(tmp_path / "cache") as checksum:
         assert checksum(path) == file_checksum(path)
     # Plant a different answer: the next run must return it without reading the file.
-    cache_file = tmp_path / "cache" / "checksums.json"
+    cache_file = _cache_file(tmp_path / "cache", tmp_path)
     data = json.loads(cache_file.read_text())
     data["entries"][str(path)][4] = "planted"
     cache_file.write_text(json.dumps(data))
@@ -54,7 +60,7 @@ def test_a_file_changed_just_now_is_not_cached(tmp_path: Path) -> None:
     path = _migration(tmp_path)
     with FileChecksums(str(tmp_path / "cache")) as checksum:
         checksum(path)
-    assert not (tmp_path / "cache" / "checksums.json").exists()
+    assert not (tmp_path / "cache").exists()
 
 
 def test_old_files_are_cached_with_the_default_margin(tmp_path: Path) -> None:
@@ -64,17 +70,17 @@ def test_old_files_are_cached_with_the_default_margin(tmp_path: Path) -> None:
     with FileChecksums(str(tmp_path / "cache")) as checksum:
         checksum(path)
     # the change time is what utime just set: recent, so still not trusted
-    assert not (tmp_path / "cache" / "checksums.json").exists()
+    assert not (tmp_path / "cache").exists()
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"version": 99}', "[]", ""])
 def test_an_unreadable_cache_is_ignored_and_replaced(tmp_path: Path, content: str) -> None:
     path = _migration(tmp_path)
     (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "checksums.json").write_text(content)
+    _cache_file(tmp_path / "cache", tmp_path).write_text(content)
     with _trusting(tmp_path / "cache") as checksum:
         assert checksum(path) == file_checksum(path)
-    data = json.loads((tmp_path / "cache" / "checksums.json").read_text())
+    data = json.loads(_cache_file(tmp_path / "cache", tmp_path).read_text())
     assert data["version"] == FileChecksums.VERSION and str(path) in data["entries"]
 
 
@@ -95,3 +101,22 @@ def test_an_unwritable_cache_folder_costs_nothing(tmp_path: Path) -> None:
     blocker.write_text("a file where the folder should be")
     with _trusting(blocker) as checksum:
         assert checksum(path) == file_checksum(path)
+
+
+def test_each_folder_has_its_own_file_and_vanished_files_are_dropped(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    a, b, c = _migration(one), _migration(two), one / "20_more.py"
+    c.write_text("x = 1\n")
+    with _trusting(tmp_path / "cache") as checksum:
+        for path in (a, b, c):
+            checksum(path)
+    first = json.loads(_cache_file(tmp_path / "cache", one).read_text())["entries"]
+    assert set(first) == {str(a), str(c)}
+    assert set(json.loads(_cache_file(tmp_path / "cache", two).read_text())["entries"]) == {str(b)}
+    c.unlink()
+    a.write_text("def change():\n    create(table('t'))\n")  # a change, so the file is rewritten
+    with _trusting(tmp_path / "cache") as checksum:
+        checksum(a)
+    assert set(json.loads(_cache_file(tmp_path / "cache", one).read_text())["entries"]) == {str(a)}

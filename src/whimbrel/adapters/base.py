@@ -9,10 +9,8 @@ imported inside ``connect()`` so ``import whimbrel`` needs none of them.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
-import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -436,6 +434,8 @@ class Adapter(ABC):
                 )
                 next_note *= 2
             # Jitter keeps many waiters from polling in lock step.
+            import random  # imported here: most runs never wait for the lock
+
             time.sleep(self.settings.lock_poll_interval * (0.5 + random.random()))
 
     def session_id(self) -> int | None:
@@ -455,6 +455,8 @@ class Adapter(ABC):
     @staticmethod
     def lock_key(name: str) -> int:
         """A stable signed 64-bit key for a lock name (for ``pg_advisory_lock``)."""
+        import hashlib  # OpenSSL's hashlib costs ~6 ms to import: not on the read path
+
         digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 

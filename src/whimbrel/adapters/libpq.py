@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -249,6 +248,8 @@ class LibpqReader(PostgresAdapter):
     def _abandon(self) -> None:
         """No answer in time: shut the socket so the waiting call returns (as psycopg's)."""
         self._abandoned = True
+        import socket  # only when the network went silent (7 ms of every start-up)
+
         try:
             with socket.socket(fileno=os.dup(self._lib.PQsocket(self._pq))) as sock:
                 sock.shutdown(socket.SHUT_RDWR)

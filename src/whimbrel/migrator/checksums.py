@@ -41,10 +41,10 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,8 @@ ALGORITHM = "text-v1"
 
 def text_checksum(text: str) -> str:
     """SHA-256 of the text's non-blank lines, each without trailing whitespace."""
+    import hashlib  # only when a file is read: a cached checksum needs none
+
     lines = [line for line in map(str.rstrip, text.splitlines()) if line]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
@@ -78,64 +80,88 @@ class FileChecksums:
     files costs 10,000 ``stat`` calls rather than 10,000 reads and hashes. An
     entry is only kept for a file last changed more than ``RACY_S`` seconds before
     it was hashed: an edit within the same clock tick as the hash would otherwise
-    go unseen (git's "racy" entries). The cache is one JSON file per user in
-    ``$WHIMBREL_CACHE_DIR``, else ``$XDG_CACHE_HOME/whimbrel``, else
-    ``~/.cache/whimbrel``; ``WHIMBREL_CACHE_DIR=off`` turns it off. It is only ever a
+    go unseen (git's "racy" entries). The cache is one small JSON file per
+    migrations folder (named by a hash of its path) in ``$WHIMBREL_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/whimbrel``, else ``~/.cache/whimbrel``;
+    ``WHIMBREL_CACHE_DIR=off`` turns it off. Entries of files that no longer
+    exist are dropped when a folder's file is rewritten. It is only ever a
     shortcut: a cache that cannot be read or written is ignored.
 
     Example::
 
         with FileChecksums() as checksum:
-            checksum(Path("migrations/20260101120000_create_posts.py"))
+            checksum("migrations/20260101120000_create_posts.py")
     """
 
     RACY_S = 2.0
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, folder: str | None = None):
         if folder is None:
             folder = os.environ.get("WHIMBREL_CACHE_DIR") or os.path.join(
                 os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "whimbrel"
             )
-        self.file = None if folder == "off" else os.path.join(folder, "checksums.json")
-        self.entries: dict[str, list[Any]] = {}
-        self.changed = False
+        self.folder = None if folder == "off" else folder
+        #: migrations folder -> (path -> [mtime_ns, ctime_ns, size, inode, checksum])
+        self.scopes: dict[str, dict[str, list[Any]]] = {}
+        self.changed: set[str] = set()
 
     def __enter__(self) -> FileChecksums:
-        if self.file is not None:
-            try:
-                with open(self.file, "rb") as f:
-                    data = json.loads(f.read())
-                if data.get("version") == self.VERSION:
-                    self.entries = data["entries"]
-            except (OSError, ValueError, KeyError, AttributeError):
-                self.entries = {}
         return self
 
-    def __call__(self, path: Path) -> str:
+    def file(self, scope: str) -> str | None:
+        """The cache file of one migrations folder."""
+        if self.folder is None:
+            return None
+        # A CRC names the file (the file says which folder it is for, so two folders
+        # sharing a name only miss the cache); hashlib would cost its import here.
+        name = f"{zlib.crc32(scope.encode()):08x}"
+        return os.path.join(self.folder, f"checksums-{name}.json")
+
+    def _entries(self, scope: str) -> dict[str, list[Any]]:
+        entries = self.scopes.get(scope)
+        if entries is None:
+            entries = self.scopes[scope] = {}
+            cached = self.file(scope)
+            try:
+                if cached is not None:
+                    with open(cached, "rb") as f:
+                        data = json.loads(f.read())
+                    if data.get("version") == self.VERSION and data.get("scope") == scope:
+                        entries.update(data["entries"])
+            except (OSError, ValueError, KeyError, AttributeError, TypeError):
+                entries.clear()
+        return entries
+
+    def __call__(self, path: str | os.PathLike[str]) -> str:
         key = os.path.abspath(path)
+        scope = os.path.dirname(key)
+        entries = self._entries(scope)
         st = os.stat(key)
         stamp = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
-        entry = self.entries.get(key)
+        entry = entries.get(key)
         if entry is not None and entry[:4] == stamp:
             return str(entry[4])
-        checksum = file_checksum(path)
+        checksum = file_checksum(Path(key))
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.RACY_S * 1e9:
-            self.entries[key] = [*stamp, checksum]
-            self.changed = True
+            entries[key] = [*stamp, checksum]
+            self.changed.add(scope)
         return checksum
 
     def __exit__(self, *_: object) -> None:
-        if self.file is None or not self.changed:
-            return
-        try:
-            os.makedirs(os.path.dirname(self.file), exist_ok=True)
-            temporary = f"{self.file}.{os.getpid()}"
-            with open(temporary, "w") as f:
-                json.dump({"version": self.VERSION, "entries": self.entries}, f)
-            os.replace(temporary, self.file)  # readers see the old file or the new one
-        except OSError:
-            pass
+        for scope in self.changed:
+            cached = self.file(scope)
+            if cached is None:
+                continue
+            entries = {k: v for k, v in self.scopes[scope].items() if os.path.exists(k)}
+            try:
+                os.makedirs(os.path.dirname(cached), exist_ok=True)
+                temporary = f"{cached}.{os.getpid()}"
+                with open(temporary, "w") as f:
+                    json.dump({"version": self.VERSION, "scope": scope, "entries": entries}, f)
+                os.replace(temporary, cached)  # readers see the old file or the new one
+            except OSError:
+                pass
 
 
 @dataclass
@@ -230,7 +256,7 @@ class Checksums:
                 before = recorded.get(f.version)
                 if f.version not in done or (before is None and not adopt):
                     continue
-                now = verdict.current[f.version] = checksum(f.path)
+                now = verdict.current[f.version] = checksum(f.location)
                 if before is None:
                     verdict.adopt[f.version] = now
                 elif before != now and _replaced_by_baseline(f, before):

@@ -47,7 +47,6 @@ from whimbrel.errors import (
 )
 from whimbrel.migrator import squashed
 from whimbrel.migrator.checksums import Checksums
-from whimbrel.migrator.executor import Executor, PrintingExecutor
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, plan
 from whimbrel.migrator.versions import Versions
@@ -55,6 +54,7 @@ from whimbrel.progress import NullProgress, Progress
 
 if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.dsl.recorder import DslDefaults
+    from whimbrel.migrator.executor import Executor
     from whimbrel.migrator.loader import Migration
     from whimbrel.migrator.runner import Recording
 
@@ -502,6 +502,8 @@ class Migrator:
     # -- running ----------------------------------------------------------------------------
 
     def _executor(self, *, dry_run: bool = False, log_sql: bool = False) -> Executor:
+        from whimbrel.migrator.executor import Executor, PrintingExecutor
+
         if dry_run:
             database = self.adapter.database_config()
             return PrintingExecutor(log_sql=log_sql, out=self.out, database=database)

@@ -46,6 +46,11 @@ class MigrationFile:
         return self._path
 
     @property
+    def location(self) -> str:
+        """The path as text, without building a ``Path`` (for bulk reads)."""
+        return str(self._path)
+
+    @property
     def label(self) -> str:
         return f"{self.version}_{self.name}"
 
