@@ -123,3 +123,19 @@ def test_no_permission_to_create_the_scratch_database_is_exit_2(
         assert "CREATEDB" in text and "--scratch-url" in text
     finally:
         execute(pg_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_the_replay_does_not_lint(tmp_path: Path, db_url: str) -> None:
+    """Lint speaks at `migrate` and `lint`; the scratch replay of `diff` stays quiet."""
+    write_project(tmp_path)
+    (tmp_path / "migrations" / "900_rename_title.py").write_text(
+        "from whimbrel.migration import *\n\n"
+        "def change():\n"
+        '    rename(table("posts"), "title", to="headline")\n'
+    )
+    migrated = run_cli(tmp_path, db_url, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "renaming-column" in migrated.stderr  # lint warns here...
+    done = run_cli(tmp_path, db_url, "diff")
+    assert done.returncode == 0, done.stderr
+    assert "renaming-column" not in done.stderr and "warning" not in done.stderr  # ...not here
