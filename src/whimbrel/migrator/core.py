@@ -6,7 +6,8 @@
 - ``executor``: the one place SQL is run (``Executor``) or printed (``--dry-run``:
   ``PrintingExecutor``), so a dry run takes the same path as a real one;
 - ``journal``: statement progress where DDL cannot be rolled back (MySQL).
-- ``tenants``: tenant prefixes migrated one after another or ``jobs`` at once.
+- ``tenants``: tenant prefixes migrated one after another or ``jobs`` at once;
+- ``status``: what is read without the lock (``status`` rows, "nothing to do").
 
 This module holds the connection, the migration lock, tenants and config defaults.
 
@@ -30,7 +31,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,15 +40,19 @@ from whimbrel.config import Config, load_config
 from whimbrel.errors import (
     ConfigError,
     DatabaseError,
-    MigrationFileError,
     MigrationsNotUp,
     PrefixesQueryError,
     TargetNotFoundError,
 )
 from whimbrel.migrator import squashed
+from whimbrel.migrator import status as status_queries
 from whimbrel.migrator.checksums import Checksums
 from whimbrel.migrator.files import MigrationFile, discover
 from whimbrel.migrator.plan import parse_strategy, plan
+
+# MigrationStatus and FILE_NOT_FOUND live in `status`; imported from here since the first wave.
+from whimbrel.migrator.status import FILE_NOT_FOUND as FILE_NOT_FOUND
+from whimbrel.migrator.status import MigrationStatus as MigrationStatus
 from whimbrel.migrator.versions import Versions
 from whimbrel.progress import NullProgress, Progress
 
@@ -59,22 +63,6 @@ if TYPE_CHECKING:  # the DSL, loader and runner load only when a migration runs
     from whimbrel.migrator.runner import Recording
 
 log = logging.getLogger("whimbrel")
-
-FILE_NOT_FOUND = "** FILE NOT FOUND **"
-
-
-@dataclass(frozen=True)
-class MigrationStatus:
-    """One row of ``status()``: ``status`` is ``"up"`` or ``"down"``."""
-
-    status: str
-    version: int
-    name: str
-    prefix: str | None = None
-    #: Applied, but the file changed since (its checksum differs): ``migrate`` refuses.
-    edited: bool = False
-    #: Applied, and replaced by this squash baseline since (``whimbrel squash``).
-    squashed_into: int | None = None
 
 
 class Migrated(int):
@@ -246,36 +234,9 @@ class Migrator:
             return ran + migrate_tenants(self, prefixes, jobs, strategy)
 
     def _settled(self, strategy: dict[str, Any]) -> bool:
-        """Whether ``up(**strategy)`` has nothing to do, found by reading alone.
-
-        True when every file of the global and tenant folders is applied with its
-        checksum recorded and unchanged, so no lock is taken and nothing is written
-        (the driver is not even imported on PostgreSQL: see ``reader``). A run that
-        would do anything (a pending file, a checksum to adopt or refuse, a missing
-        versions table to create, a failing ``prefixes_query``) is left to ``run``,
-        which checks it all again under the lock. Reading without the lock is safe:
-        a version row commits with its migration, so "all applied" stays true.
-        """
-        if {k for k, v in strategy.items() if v} - {"all"} or self._adapter is not None:
-            return False
-        try:
-            prefixes = self.known_prefixes()
-        except PrefixesQueryError:
-            return False
-        reader = self.reader
-        versions = Versions(reader, self.config.migration_source)
-        checksums = Checksums(reader, self.config.migration_source)
-        for prefix in [None, *prefixes]:
-            files = self._files(prefix)
-            applied = set(versions.applied(prefix))
-            if any(f.version not in applied for f in files) or not versions.exists(prefix):
-                return False
-            verdict = checksums.compare(files, applied, prefix)
-            if verdict.adopt or verdict.edited:
-                return False
-        for prefix in [None, *prefixes]:
-            log.info("%sMigrations already up", f"[{prefix}] " if prefix else "")
-        return True
+        """Whether ``up(**strategy)`` has nothing to do, found by reading alone
+        (``whimbrel.migrator.status.settled``: no lock, no driver import)."""
+        return status_queries.settled(self, strategy)
 
     def down(self, to: int | None = None, **strategy: Any) -> list[Migrated]:
         """Roll back the tenants first, then the global migrations.
@@ -366,30 +327,7 @@ class Migrator:
         ``edited`` is set on applied files whose checksum differs from the recorded one
         (``ensure-up`` passes ``_edits=False``: it asks about pending files only).
         """
-        files = self._files(prefix)
-        applied = set(self._applied(prefix))
-        edited: set[int] = set()
-        if _edits:
-            checksums = Checksums(self.reader, self.config.migration_source)
-            verdict = checksums.compare(files, applied, prefix, adopt=False)
-            edited = {f.version for f in verdict.edited}
-        rows = [
-            MigrationStatus(
-                "up" if f.version in applied else "down",
-                f.version,
-                f.name,
-                prefix,
-                f.version in edited,
-            )
-            for f in files
-        ]
-        known = {f.version for f in files}
-        replaced = squashed.covered(files) if applied - known else {}
-        rows += [
-            MigrationStatus("up", v, _gone_name(v, replaced), prefix, squashed_into=replaced.get(v))
-            for v in applied - known
-        ]
-        return sorted(rows, key=lambda s: s.version)
+        return status_queries.rows(self, prefix, edits=_edits)
 
     def pending(self, prefix: str | None = None) -> list[MigrationFile]:
         applied = set(self._applied(prefix))
@@ -429,7 +367,7 @@ class Migrator:
                     self._verify_checksums(
                         files, versions, prefix, accept_edited, executor, checksums
                     )
-                    _refuse_partly_squashed(files, versions.applied(prefix), replaced)
+                    squashed.refuse_partly_squashed(files, versions.applied(prefix), replaced)
                 planned = plan(
                     direction,
                     strategy,
@@ -738,39 +676,6 @@ class Migrator:
         finally:
             self._reporting_depth = 0
             self._listed = None
-
-
-def _gone_name(version: int, replaced: dict[int, int]) -> str:
-    """The name ``status`` shows for an applied version without a file."""
-    if version in replaced:
-        return f"(squashed into {replaced[version]})"
-    return FILE_NOT_FOUND
-
-
-def _refuse_partly_squashed(
-    files: list[MigrationFile], applied: list[int], replaced: dict[int, int]
-) -> None:
-    """Refuse a pending baseline on a database that applied some of the versions it replaced.
-
-    Its ``CREATE`` statements would meet the tables those created; the
-    database must first reach the baseline's version with the original files.
-    """
-    done = set(applied)
-    for baseline in squashed.baselines(files).values():
-        ran = sorted(done & set(baseline.replaced))
-        if baseline.version in done or not ran:
-            continue
-        missing = [v for v in baseline.replaced if v not in done]
-        raise MigrationFileError(
-            f"this database applied {len(ran)} of the migrations squashed into "
-            f"{baseline.version} ({', '.join(map(str, ran[:5]))}{' ...' if len(ran) > 5 else ''}) "
-            f"but not {', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}, "
-            f"so the baseline {baseline.version}_squashed would create what already exists. "
-            f"Bring it to {baseline.version} with the original files first (they are in the "
-            f"{squashed.FOLDER}/ folder, or in version control): put them back, run "
-            f"`whimbrel migrate --to {baseline.version}`, then restore the baseline",
-            path=next(str(f.path) for f in files if f.version == baseline.version),
-        )
 
 
 @contextmanager

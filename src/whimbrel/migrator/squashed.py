@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from whimbrel.errors import MigrationFileError
 from whimbrel.migrator.files import SQUASHED_FOLDER, MigrationFile
 
 #: The name of a baseline file: ``<V>_squashed.sql``.
@@ -104,3 +105,29 @@ def baselines(files: Iterable[MigrationFile]) -> dict[int, Baseline]:
 def covered(files: Iterable[MigrationFile]) -> dict[int, int]:
     """replaced version -> the version of the baseline that replaced it."""
     return {v: b.version for b in baselines(files).values() for v in b.replaced}
+
+
+def refuse_partly_squashed(
+    files: list[MigrationFile], applied: list[int], replaced: dict[int, int]
+) -> None:
+    """Refuse a pending baseline on a database that applied some of the versions it replaced.
+
+    Its ``CREATE`` statements would meet the tables those created; the
+    database must first reach the baseline's version with the original files.
+    """
+    done = set(applied)
+    for baseline in baselines(files).values():
+        ran = sorted(done & set(baseline.replaced))
+        if baseline.version in done or not ran:
+            continue
+        missing = [v for v in baseline.replaced if v not in done]
+        raise MigrationFileError(
+            f"this database applied {len(ran)} of the migrations squashed into "
+            f"{baseline.version} ({', '.join(map(str, ran[:5]))}{' ...' if len(ran) > 5 else ''}) "
+            f"but not {', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}, "
+            f"so the baseline {baseline.version}_squashed would create what already exists. "
+            f"Bring it to {baseline.version} with the original files first (they are in the "
+            f"{FOLDER}/ folder, or in version control): put them back, run "
+            f"`whimbrel migrate --to {baseline.version}`, then restore the baseline",
+            path=next(str(f.path) for f in files if f.version == baseline.version),
+        )
