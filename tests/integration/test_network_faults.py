@@ -130,3 +130,25 @@ def test_mysql_connect_errors_mask_the_password(tmp_path: Path, mysql_admin_url:
     driver_said = str(caught.value).split(": ", 1)[1]  # after the (masked) URL
     assert "Access denied for user '***'" in driver_said
     assert "Sekr1t" not in driver_said
+
+
+@pytest.mark.parametrize("command", ["status", "ensure-up", "migrate"])
+def test_the_libpq_read_path_gives_up_on_a_silent_network(
+    tmp_path: Path, pg_url: str, command: str
+) -> None:
+    """`status`, `ensure-up` and a no-op `migrate` read through libpq (not psycopg): they
+    too stop at statement_timeout plus the margin, and at connect_timeout."""
+    write_change(tmp_path, 10, "first", 'create(table("first"))')
+    assert run_cli(tmp_path, pg_url, "migrate").returncode == 0
+    write_config(tmp_path, statement_timeout="1s", connect_timeout=2)
+    with SilentProxy(5432, silence_after=b"schema_migrations") as proxy:
+        started = time.monotonic()
+        done = run_cli(tmp_path, proxy.url(pg_url), command, timeout=90)
+        took = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert "no answer from" in error_text(done)
+    assert 6 <= took < 25, took
+    with SilentProxy(5432, greet=False) as proxy:
+        done = run_cli(tmp_path, proxy.url(pg_url), command, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "cannot connect to" in error_text(done) and "(connect_timeout 2s)" in error_text(done)
