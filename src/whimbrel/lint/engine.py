@@ -27,6 +27,7 @@ from typing import Any
 from whimbrel.dsl.recorder import DslDefaults, dsl_defaults
 from whimbrel.errors import LintFindingsError, MigrationDefinitionError, UsageError
 from whimbrel.lint.context import Context, Schema
+from whimbrel.lint.context_cache import ContextCache
 from whimbrel.lint.from_dsl import Source, step_ops
 from whimbrel.lint.ops import Op
 from whimbrel.lint.record import Recorded, record_up
@@ -170,18 +171,28 @@ def lint_migrations(
     server_version: str | None = None,
     defaults: DslDefaults | None = None,
     context: Sequence[Migration] = (),
+    context_files: Sequence[MigrationFile] = (),
+    cache: ContextCache | None = None,
 ) -> list[Finding]:
     """Lint loaded migrations (``whimbrel.migrator.loader.load``) in version order.
 
     ``context`` migrations (those already applied, say) are walked for what
     they teach, without being reported. This is what ``migrate`` calls with
-    its planned migrations before the first one runs.
+    its planned migrations before the first one runs. ``context_files`` are
+    context not loaded yet: with a ``cache`` (``lint.context_cache``), those
+    older than every planned migration that an earlier run walked unchanged
+    are not loaded again; the rest are loaded and walked.
     """
     version = parse_version(server_version)
     if server_version and "mariadb" in server_version.lower() and database == "mysql":
         database = "mariadb"
     rules = applicable(database)
     schema = Schema()
+    if context_files:
+        schema, late = _walk_context(
+            context_files, migrations, rules, database, version, defaults, cache
+        )
+        context = [*context, *late]
     shown = {id(m) for m in migrations}
     findings: list[Finding] = []
     ordered = sorted([*context, *migrations], key=lambda m: (m.file.version, m.file.name))
@@ -196,6 +207,31 @@ def lint_migrations(
                 if name not in assured
             ]
     return findings
+
+
+def _walk_context(
+    files: Sequence[MigrationFile],
+    planned: Sequence[Migration],
+    rules: list[Rule],
+    database: str,
+    version: tuple[int, ...] | None,
+    defaults: DslDefaults | None,
+    cache: ContextCache | None,
+) -> tuple[Schema, list[Migration]]:
+    """The schema the context files older than every planned migration teach (from the
+    cache where it has them), and the later ones loaded, to be walked in order."""
+    first = min((m.file.version for m in planned), default=None)
+    ordered = sorted(files, key=lambda f: (f.version, f.name))
+    head = [f for f in ordered if first is None or f.version < first]
+    late = [load(f) for f in ordered if first is not None and f.version >= first]
+    schema, known = cache.load(head) if cache is not None else (Schema(), 0)
+    for f in head[known:]:
+        migration = load(f)
+        safety_assured(migration)  # a bad name there is still an error, as when it ran
+        _lint_one(record_up(migration, defaults), rules, database, version, schema)
+    if cache is not None and known < len(head):
+        cache.store(head, schema)
+    return schema, late
 
 
 def _by_op_type(rules: list[Rule]) -> dict[type, list[Rule]]:
@@ -283,6 +319,8 @@ def before_migrate(
     defaults: DslDefaults | None = None,
     context: Sequence[Migration] = (),
     server_version: str | None = None,
+    context_files: Sequence[MigrationFile] = (),
+    cache: ContextCache | None = None,
 ) -> list[Finding]:
     """What ``migrate`` runs before the first planned migration (config key ``lint``).
 
@@ -296,6 +334,8 @@ def before_migrate(
         defaults=defaults,
         context=context,
         server_version=server_version,
+        context_files=context_files,
+        cache=cache,
     )
     if findings and mode == "error":
         raise LintFindingsError(findings)

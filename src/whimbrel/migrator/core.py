@@ -518,20 +518,25 @@ class Migrator:
         defaults: DslDefaults,
     ) -> None:
         from whimbrel.lint import before_migrate, database_of
-        from whimbrel.migrator.loader import load
+        from whimbrel.lint.context_cache import ContextCache, cache_key
 
         planned = {m.file.path for m in migrations}
         applied = set(self._applied(prefix))
         # The plan already warned about misnamed files; the context read stays quiet.
-        files = discover(self._folder(prefix), warn=False)
-        earlier = [load(f) for f in files if f.version in applied and f.path not in planned]
+        folder = self._folder(prefix)
+        files = discover(folder, warn=False)
+        earlier = [f for f in files if f.version in applied and f.path not in planned]
+        database = database_of(self.config.database_url)
+        server_version = getattr(self.adapter, "server_version", None) or None
+        key = cache_key(database, server_version, defaults)
         before_migrate(
             fresh,
             mode=self.config.lint,
-            database=database_of(self.config.database_url),
+            database=database,
             defaults=defaults,
-            context=earlier,
-            server_version=getattr(self.adapter, "server_version", None) or None,
+            context_files=earlier,
+            cache=ContextCache.for_folder(str(folder), key=key),
+            server_version=server_version,
         )
 
     def _run_plan(
