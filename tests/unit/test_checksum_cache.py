@@ -120,3 +120,36 @@ def test_each_folder_has_its_own_file_and_vanished_files_are_dropped(tmp_path: P
     with _trusting(tmp_path / "cache") as checksum:
         checksum(a)
     assert set(json.loads(_cache_file(tmp_path / "cache", one).read_text())["entries"]) == {str(a)}
+
+
+def test_threads_writing_the_cache_at_once_use_their_own_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--jobs` workers hash the same folder at once: each writes through a temporary file
+    of its own, so one cannot truncate or move another's half-written file."""
+    import threading
+
+    path = _migration(tmp_path)
+    both_writing = threading.Barrier(2, timeout=10)
+    temporaries: list[str] = []
+    real_replace = os.replace
+
+    def replace(source: str, target: str) -> None:
+        temporaries.append(source)
+        both_writing.wait()  # both threads have written their temporary file by now
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+    def write_once() -> None:
+        with _trusting(tmp_path / "cache") as checksum:
+            checksum(path)
+
+    workers = [threading.Thread(target=write_once) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(set(temporaries)) == 2, temporaries
+    data = json.loads(_cache_file(tmp_path / "cache", tmp_path).read_text())
+    assert list(data["entries"]) == [str(path)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import zlib
 from collections.abc import Sequence
@@ -133,7 +134,7 @@ class ContextCache:
                 "schema": _dump(schema),
             }
             os.makedirs(os.path.dirname(self.file), exist_ok=True)
-            temporary = f"{self.file}.{os.getpid()}"
+            temporary = f"{self.file}.{os.getpid()}.{threading.get_ident()}"  # --jobs workers too
             with open(temporary, "w") as f:
                 json.dump(data, f)
             os.replace(temporary, self.file)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import zlib
 from collections.abc import Iterable
@@ -156,7 +157,7 @@ class FileChecksums:
             entries = {k: v for k, v in self.scopes[scope].items() if os.path.exists(k)}
             try:
                 os.makedirs(os.path.dirname(cached), exist_ok=True)
-                temporary = f"{cached}.{os.getpid()}"
+                temporary = f"{cached}.{os.getpid()}.{threading.get_ident()}"  # --jobs workers too
                 with open(temporary, "w") as f:
                     json.dump({"version": self.VERSION, "scope": scope, "entries": entries}, f)
                 os.replace(temporary, cached)  # readers see the old file or the new one
