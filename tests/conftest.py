@@ -11,6 +11,7 @@ file's directory (tests/) on sys.path before importing it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -39,6 +40,20 @@ SERVER_FIXTURES = {
     "mysql": {"mysql_admin_url", "mysql_url"},
     "timescale": {"timescale_server", "tsdb_url"},
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """whimbrel's caches (checksums, lint context) in this run's temp folder, not in
+    ~/.cache: the CLI runs in subprocesses, which inherit XDG_CACHE_HOME (and not
+    WHIMBREL_* variables, which ``cli_env`` leaves out)."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 def _unavailable(reason: str) -> NoReturn:
