@@ -97,7 +97,9 @@ def settled(m: Migrator, strategy: dict[str, Any]) -> bool:
     for prefix in [None, *prefixes]:
         files = m._files(prefix)
         applied = set(versions.applied(prefix))
-        if any(f.version not in applied for f in files) or not versions.exists(prefix):
+        if any(f.version not in applied for f in files):
+            return False
+        if not applied and not versions.exists(prefix):  # the run creates the table
             return False
         verdict = checksums.compare(files, applied, prefix)
         if verdict.adopt or verdict.edited:
