@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -22,6 +23,7 @@ from migration_helpers import (
     write_table_migrations,
 )
 
+from dbs import DatabaseNames
 from whimbrel.adapters.base import Adapter, Settings
 from whimbrel.adapters.libpq import LibpqReader
 from whimbrel.adapters.postgres import PostgresAdapter
@@ -55,7 +57,7 @@ def test_reader_applied_versions_equal_the_driver_adapter(pg_url: str, tmp_path:
         full = m.adapter.applied_versions(None, "schema_migrations")
     opened = LibpqReader.open(pg_url, Settings())
     assert opened is not None
-    with opened:
+    with closing(opened):  # open() connected it (``with adapter`` would connect again)
         assert opened.applied_versions(None, "schema_migrations") == full == [10, 20, 30]
         assert opened.applied_versions(None, "no_such_table") == []
         assert opened.table_exists("schema_migrations", None)
@@ -95,10 +97,10 @@ def test_whimbrel_libpq_0_reads_through_psycopg(
 ) -> None:
     monkeypatch.setenv("WHIMBREL_LIBPQ", "0")
     chosen: Adapter = PostgresAdapter.reader(pg_url, Settings())
-    with chosen:
+    with closing(chosen):
         assert type(chosen) is PostgresAdapter
     monkeypatch.delenv("WHIMBREL_LIBPQ")
-    with PostgresAdapter.reader(pg_url, Settings()) as light:
+    with closing(PostgresAdapter.reader(pg_url, Settings())) as light:
         assert type(light) is LibpqReader
 
 
@@ -208,3 +210,26 @@ def test_ensure_up_warns_once_about_a_misnamed_file(tmp_path: Path, db_url: str)
     done = run_cli(tmp_path, db_url, "migrate")
     assert done.returncode == 0
     assert done.stderr.count("skipping") == 1, done.stderr
+
+
+def test_reader_text_comes_back_as_utf8_from_a_latin1_database(
+    pg_admin_url: str, db_names: DatabaseNames
+) -> None:
+    """libpq hands text over in the client encoding: the reader asks for UTF-8."""
+    name = db_names.new()
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+            "TEMPLATE template0"
+        )
+    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        opened = LibpqReader.open(url, Settings())
+        assert opened is not None
+        with closing(opened):
+            # é made by the server, so it is the database's own LATIN1 byte until converted
+            assert opened.query("SELECT 'tenant_caf' || chr(233)") == [("tenant_café",)]
+            assert opened.query("SELECT %s::text", ("tenant_café",)) == [("tenant_café",)]
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')

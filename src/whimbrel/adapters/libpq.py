@@ -149,6 +149,7 @@ class LibpqReader(PostgresAdapter):
             "dbname": url,  # expand_dbname: the URL itself, its query parameters included
             "connect_timeout": str(max(2, -int(-self.settings.connect_timeout // 1))),
             "application_name": "whimbrel",
+            "client_encoding": "UTF8",  # text is decoded as UTF-8, whatever the database's
             "keepalives": "1",
             **{f"keepalives_{k}": str(int(v)) for k, v in KEEPALIVE.items()},
         }
