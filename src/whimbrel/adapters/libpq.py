@@ -26,7 +26,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from importlib.util import find_spec
 from typing import Any
@@ -179,18 +178,10 @@ class LibpqReader(PostgresAdapter):
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         lib = self._lib
         text, values = _positional(sql, params)
-        watchdog = None
-        if self._client_timeout is not None:
-            watchdog = threading.Timer(self._client_timeout, self._abandon)
-            watchdog.daemon = True
-            watchdog.start()
-        try:
+        with self._watchdog(self._client_timeout):
             res = lib.PQexecParams(
                 self._pq, text.encode(), len(values), None, _strings(values), None, None, 0
             )
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
         try:
             status = lib.PQresultStatus(res) if res else -1
             if status == _PGRES_TUPLES_OK:
@@ -246,16 +237,8 @@ class LibpqReader(PostgresAdapter):
         text = message + (f" ({detail})" if detail else "") + (f". Hint: {hint}" if hint else "")
         return DatabaseError(text, statement=sql, sqlstate=field(_SQLSTATE))
 
-    def _abandon(self) -> None:
-        """No answer in time: shut the socket so the waiting call returns (as psycopg's)."""
-        self._abandoned = True
-        import socket  # only when the network went silent (7 ms of every start-up)
-
-        try:
-            with socket.socket(fileno=os.dup(self._lib.PQsocket(self._pq))) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    def _socket(self) -> int:
+        return int(self._lib.PQsocket(self._pq))
 
     def session_id(self) -> int | None:
         return int(self._lib.PQbackendPID(self._pq))

@@ -34,7 +34,8 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from whimbrel.adapters.base import (
@@ -171,24 +172,35 @@ class PostgresAdapter(Adapter):
             self._run(BATCH_SEPARATOR.join(statements), None, len(statements), shown)
 
     def _run(self, sql: str, params: Any, statements: int = 1, shown: str | None = None) -> Any:
-        watchdog = None
         timeout = self._client_timeout
         if statements > 1:  # each statement of a batch may run up to statement_timeout
             timeout = self.settings.client_timeout(statements)
-        if timeout is not None:
-            watchdog = threading.Timer(timeout, self._abandon)
-            watchdog.daemon = True
-            watchdog.start()
         try:
-            return self.conn.execute(sql, params)  # type: ignore[arg-type]
+            with self._watchdog(timeout):
+                return self.conn.execute(sql, params)  # type: ignore[arg-type]
         except self._psycopg.Error as exc:
             if self._abandoned:
                 message = no_answer(timeout or 0, self.settings, self.url, statements)
                 raise DatabaseError(message, statement=shown or sql) from exc
             raise _translate(exc, shown or sql) from exc
+
+    @contextmanager
+    def _watchdog(self, timeout: float | None) -> Iterator[None]:
+        """Give up on the block's wait for the server after ``timeout`` seconds (``_abandon``)."""
+        if timeout is None:
+            yield
+            return
+        watchdog = threading.Timer(timeout, self._abandon)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            yield
         finally:
-            if watchdog is not None:
-                watchdog.cancel()
+            watchdog.cancel()
+
+    def _socket(self) -> int:
+        """The connection's socket descriptor (the libpq reader has its own way to it)."""
+        return int(self.conn.fileno())
 
     def _abandon(self) -> None:
         """No answer in time: shut the socket, so the waiting ``execute`` fails at once.
@@ -200,10 +212,10 @@ class PostgresAdapter(Adapter):
         import socket  # only when the network went silent (7 ms of every start-up)
 
         try:
-            with socket.socket(fileno=os.dup(self.conn.fileno())) as sock:
+            with socket.socket(fileno=os.dup(self._socket())) as sock:
                 sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, self._psycopg.Error):
-            pass  # already closed: the statement ended meanwhile
+        except Exception:  # OSError, or the driver's: the statement ended meanwhile
+            pass
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
         return bool(

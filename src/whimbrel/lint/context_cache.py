@@ -27,22 +27,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from whimbrel.lint.context import Schema
-from whimbrel.migrator.checksums import FileChecksums
+from whimbrel.migrator.checksums import RACY_S, FileChecksums, file_stamp, settled, write_json
 from whimbrel.migrator.files import MigrationFile
 
 VERSION = 1
-
-
-def _stamp(path: str) -> list[int]:
-    st = os.stat(path)
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
 
 
 def _dump(schema: Schema) -> dict[str, Any]:
@@ -80,7 +73,7 @@ def cache_key(database: str, server_version: str | None, defaults: object) -> st
 class ContextCache:
     """The ``Schema`` lint learned from a folder's first N migrations, and which files they were."""
 
-    RACY_S = FileChecksums.RACY_S
+    RACY_S = RACY_S
 
     def __init__(self, file: str | None, key: str):
         self.file = file
@@ -111,7 +104,7 @@ class ContextCache:
             if len(walked) > len(files):
                 return Schema(), 0
             for (path, stamp), file in zip(walked, files, strict=False):
-                if path != os.path.abspath(file.location) or stamp != _stamp(path):
+                if path != os.path.abspath(file.location) or stamp != file_stamp(path):
                     return Schema(), 0
             return _load(data["schema"]), len(walked)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -122,21 +115,11 @@ class ContextCache:
         if self.file is None or not files:
             return
         try:
-            stamps = [_stamp(f.location) for f in files]
-            walked = [[os.path.abspath(f.location), s] for f, s in zip(files, stamps, strict=True)]
-            newest = max(max(stamp[0], stamp[1]) for stamp in stamps)
-            if time.time_ns() - newest <= self.RACY_S * 1e9:
-                return  # a file changed just now: an edit in the same tick would go unseen
-            data = {
-                "version": VERSION,
-                "key": self.key,
-                "files": walked,
-                "schema": _dump(schema),
-            }
-            os.makedirs(os.path.dirname(self.file), exist_ok=True)
-            temporary = f"{self.file}.{os.getpid()}.{threading.get_ident()}"  # --jobs workers too
-            with open(temporary, "w") as f:
-                json.dump(data, f)
-            os.replace(temporary, self.file)
+            stamps = [file_stamp(f.location) for f in files]
         except OSError:
-            pass
+            return
+        if not all(map(settled, stamps)):
+            return  # a file changed just now: an edit in the same tick would go unseen
+        walked = [[os.path.abspath(f.location), s] for f, s in zip(files, stamps, strict=True)]
+        data = {"version": VERSION, "key": self.key, "files": walked, "schema": _dump(schema)}
+        write_json(self.file, data)

@@ -73,6 +73,37 @@ def file_checksum(path: Path) -> str:
     return text_checksum(path.read_bytes().decode("utf-8", errors="surrogateescape"))
 
 
+RACY_S = 2.0
+
+
+def file_stamp(path: str) -> list[int]:
+    """What says a file is unchanged since it was read: mtime, ctime, size, inode (as git)."""
+    st = os.stat(path)
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def settled(stamp: list[int]) -> bool:
+    """Whether a file last changed more than ``RACY_S`` ago: an edit in the same clock
+    tick as the read would otherwise go unseen (git's "racy" entries)."""
+    return time.time_ns() - max(stamp[0], stamp[1]) > RACY_S * 1e9
+
+
+def write_json(path: str, data: object) -> None:
+    """Write a cache file whole or not at all; a cache that cannot be written is skipped.
+
+    Through a temporary file of this process and thread (``--jobs`` workers write at
+    once), then ``os.replace``: readers see the old file or the new one.
+    """
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(temporary, "w") as f:
+            json.dump(data, f)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
 class FileChecksums:
     """``file_checksum`` remembered across runs by each file's ``stat``, as git's index does.
 
@@ -94,7 +125,7 @@ class FileChecksums:
             checksum("migrations/20260101120000_create_posts.py")
     """
 
-    RACY_S = 2.0
+    RACY_S = RACY_S
     VERSION = 2
 
     def __init__(self, folder: str | None = None):
@@ -138,13 +169,12 @@ class FileChecksums:
         key = os.path.abspath(path)
         scope = os.path.dirname(key)
         entries = self._entries(scope)
-        st = os.stat(key)
-        stamp = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+        stamp = file_stamp(key)
         entry = entries.get(key)
         if entry is not None and entry[:4] == stamp:
             return str(entry[4])
         checksum = file_checksum(Path(key))
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.RACY_S * 1e9:
+        if time.time_ns() - max(stamp[0], stamp[1]) > self.RACY_S * 1e9:
             entries[key] = [*stamp, checksum]
             self.changed.add(scope)
         return checksum
@@ -155,14 +185,7 @@ class FileChecksums:
             if cached is None:
                 continue
             entries = {k: v for k, v in self.scopes[scope].items() if os.path.exists(k)}
-            try:
-                os.makedirs(os.path.dirname(cached), exist_ok=True)
-                temporary = f"{cached}.{os.getpid()}.{threading.get_ident()}"  # --jobs workers too
-                with open(temporary, "w") as f:
-                    json.dump({"version": self.VERSION, "scope": scope, "entries": entries}, f)
-                os.replace(temporary, cached)  # readers see the old file or the new one
-            except OSError:
-                pass
+            write_json(cached, {"version": self.VERSION, "scope": scope, "entries": entries})
 
 
 @dataclass
