@@ -203,7 +203,7 @@ def test_versions_applied_by_another_tool_are_adopted_by_the_next_migrate(
     ]
 
 
-def test_ensure_up_warns_once_about_a_misnamed_file(tmp_path: Path, db_url: str) -> None:
+def test_a_misnamed_file_is_warned_about_once_per_run(tmp_path: Path, db_url: str) -> None:
     write_table_migrations(tmp_path, [10])
     (tmp_path / "migrations" / "20_Bad.py").write_text("# not a migration name\n")
     assert run_cli(tmp_path, db_url, "migrate").returncode == 0
