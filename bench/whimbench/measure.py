@@ -99,6 +99,8 @@ class Row:
     speedup: float | None = None
     #: A figure computed from other rows (e.g. growth), shown in the target column.
     derived: float | None = None
+    #: Figures without a target, shown after the targets (e.g. a floor's own speedup).
+    notes: list[str] = field(default_factory=list)
 
     def add(self, run: Run, floor: Run | None = None) -> None:
         """Record one round; with the floor's run of the same round, the ratio and own cost."""

@@ -32,7 +32,7 @@ def _targets(row: Row) -> str:
         value = row.figure(target.figure)
         shown = "" if value is None else f" ({value:.2f})"
         parts.append(f"{target.label}{shown} {target.status(value)}")
-    return "; ".join(parts)
+    return "; ".join([*parts, *row.notes])
 
 
 def cells(row: Row) -> tuple[str, ...]:
@@ -57,7 +57,7 @@ def render(rows: Sequence[Row]) -> str:
     widths = [max(len(c[i]) for c in [HEADER, *full]) for i in range(len(HEADER))]
     head_widths = [max(len(c[i]) for c in [HEADER, *body]) for i in range(4)]
     widths[:4] = head_widths
-    lines = [_line(HEADER, widths) + "  target"]
+    lines = [_line(HEADER, widths) + "  target; notes"]
     lines.append("-" * (sum(widths) + 2 * len(widths) + 6))
     for row, cell in zip(rows, body, strict=True):
         lines.append((_line(cell, widths) + "  " + _targets(row)).rstrip())
@@ -94,6 +94,7 @@ def as_json(rows: Sequence[Row]) -> list[dict[str, Any]]:
             "targets": [
                 {"target": t.label, "status": t.status(r.figure(t.figure))} for t in r.targets
             ],
+            "notes": r.notes,
         }
         for r in rows
     ]

@@ -115,7 +115,22 @@ def apply(
         floor = runs.get("floor")
         for name, run in runs.items():
             rows[name].add(run, floor)
+    floor_row = rows.get("floor")
+    if floor_row is None or not floor_row.walls:
+        for row in rows.values():
+            _floor_targets_na(row, "floor not run" if floor_row is None else "floor failed")
     return every
+
+
+def _floor_targets_na(row: Row, why: str) -> None:
+    """Show targets taken against the floor as n/a when there is no floor to take them against.
+
+    ``--only noop`` applies with whimbrel alone: its ratio and own cost are then
+    not measured, which is not a failure of whimbrel's.
+    """
+    against_floor = [t for t in row.targets if t.figure in ("ratio", "own_ms")]
+    row.targets = [t for t in row.targets if t not in against_floor]
+    row.notes += [f"{t.label} n/a ({why})" for t in against_floor]
 
 
 def growth(
