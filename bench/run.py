@@ -74,8 +74,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         unknown = sorted(set(chosen) - set(choices))
         if unknown:
             p.error(f"--{name} {','.join(unknown)}: choose from {','.join(choices)}")
-    if min(args.n, args.repeat, args.tenants, args.per_tenant, args.status_n, *args.growth) < 1:
-        p.error("sizes and --repeat must be at least 1")
+    sizes = (args.n, args.tenants, args.per_tenant, args.status_n, args.jobs, *args.growth)
+    if min(args.repeat, *sizes) < 1:
+        p.error("sizes, --jobs and --repeat must be at least 1")
     return args
 
 

@@ -61,6 +61,9 @@ class Backend(ABC):
     floor_tool: str
     transactional_ddl = True
     quote_char = '"'
+    #: The floor client's command running another script, its path relative to the
+    #: client's working directory (the project folder; see ``floor_pool_argv``).
+    include_command = "\\i"
 
     def __init__(self) -> None:
         self.unavailable: str | None = None
@@ -76,6 +79,17 @@ class Backend(ABC):
     @abstractmethod
     def floor_argv(self, db: Database, script: Path) -> list[str]:
         """The command-line client running ``script`` against ``db``."""
+
+    def floor_pool_argv(self, db: Database, listing: Path, jobs: int) -> list[str]:
+        """``jobs`` floor clients at once, each running one script named in ``listing``.
+
+        GNU xargs is the pool: it starts the client once per line of ``listing``
+        (one path a line, taken literally), at most ``jobs`` at a time, and exits
+        non-zero (123) when any of them did. It costs next to nothing, where a
+        Python pool would add its interpreter's start-up to the floor.
+        """
+        pool = ["xargs", "-d", "\\n", "-a", str(listing), "-P", str(jobs), "-I", "{}"]
+        return [*pool, *self.floor_argv(db, Path("{}"))]
 
     @abstractmethod
     def connect(self, db: Database) -> Any:
@@ -242,6 +256,7 @@ class MySQL(_ServerBackend):
     engine = dbs.MYSQL
     transactional_ddl = False  # DDL commits implicitly: each statement autocommits
     quote_char = "`"
+    include_command = "source"
 
     def discover(self) -> dbs.Server:
         return dbs.discover_mysql()
@@ -291,6 +306,7 @@ class SQLite(Backend):
     """A file per run, in ``directory`` (``/dev/shm`` takes the disk out of the figures)."""
 
     name = "sqlite"
+    include_command = ".read"
 
     def __init__(self, directory: Path, label: str = "sqlite") -> None:
         super().__init__()

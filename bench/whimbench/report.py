@@ -19,7 +19,9 @@ wall s: median over rounds of the whole process (start-up included). vs floor: m
 rounds of wall / the floor's wall in the same round. own ms/mig: median over rounds of
 (wall - floor wall) / N, the tool's own cost per migration. ms/mig: wall / N. peak MB:
 the largest peak RSS over rounds. Floors: psql -f, sqlite3, mariadb; each migration in its
-own transaction with its version row (MySQL DDL autocommits)."""
+own transaction with its version row (MySQL DDL autocommits). psql xJ: the tenants' scripts
+split over J psql run at once, the floor of whimbrel --jobs J (its speedup over psql -f is
+what this machine allows --jobs J)."""
 
 
 def _num(value: float | None, spec: str, suffix: str = "") -> str:
@@ -90,6 +92,7 @@ def as_json(rows: Sequence[Row]) -> list[dict[str, Any]]:
             "own_ms_per_migration": r.own,
             "ms_per_migration": r.per_mig_ms,
             "peak_rss_mb": r.peak,
+            "speedup": r.speedup,
             "rounds": {"wall_s": r.walls, "ratio": r.ratios, "own_ms": r.own_ms},
             "targets": [
                 {"target": t.label, "status": t.status(r.figure(t.figure))} for t in r.targets

@@ -5,7 +5,7 @@
   database then times a no-op ``migrate``.
 - ``growth``: the floor and whimbrel at several N (time per migration).
 - ``status``: ``status`` and ``ensure-up`` with many migrations applied.
-- ``tenants``: many tenant schemas, sequential and ``--jobs``.
+- ``tenants``: many tenant schemas, sequential and ``--jobs``, each against its floor.
 - ``help``: ``whimbrel --help``.
 
 Example::
@@ -29,6 +29,7 @@ from whimbench.tools import (
     FLOOR,
     WHIMBREL,
     Tool,
+    pool_listing,
     whimbrel_argv,
     whimbrel_bare,
     write_project,
@@ -204,13 +205,25 @@ def has_jobs_option() -> bool:
 def tenants(
     ctx: Context, backend: Backend, count: int, per_tenant: int, jobs: int, rounds: int
 ) -> list[Row]:
-    """``count`` tenant schemas of ``per_tenant`` migrations: floor, sequential, ``--jobs``."""
+    """``count`` tenant schemas of ``per_tenant`` migrations, sequential and ``jobs`` at once.
+
+    Each mode has its floor: one client running every tenant's script in turn,
+    and ``jobs`` clients at once, each running its share of the tenants' scripts
+    (``write_pool``). whimbrel's rows take their ratio and own cost against the
+    floor of their mode, so ``--jobs`` is measured against what ``jobs``
+    clients reach on this machine, and the parallel floor's own speedup shows
+    how much of the ``--jobs`` target the machine allows.
+    """
     size, total = f"{count:,}x{per_tenant}", count * per_tenant
     floor = Row(backend.name, backend.floor_tool, "tenants", size, n=total)
     seq = Row(backend.name, "whimbrel", "tenants sequential", size, n=total)
-    par = Row(backend.name, "whimbrel", f"tenants --jobs {jobs}", size, n=total)
+    pool_tool, jobs_case = f"{backend.floor_tool} x{jobs}", f"tenants --jobs {jobs}"
+    pool = Row(backend.name, pool_tool, jobs_case, size, n=total)
+    par = Row(backend.name, "whimbrel", jobs_case, size, n=total)
     par.targets = [Target(f"speedup vs sequential>={JOBS_SPEEDUP:.0f}x", "speedup", 3.0, True)]
-    rows = [floor, seq, par]
+    named = {"floor": floor, "seq": seq, "pool": pool, "par": par}
+    floor_of = {"floor": "floor", "seq": "floor", "pool": "pool", "par": "pool"}
+    rows = list(named.values())
     if backend.unavailable:
         for row in rows:
             row.fail(backend.unavailable)
@@ -218,33 +231,45 @@ def tenants(
     if not has_jobs_option():
         par.fail("n/a (no --jobs)")
     where = ctx.work / f"{backend.name}-tenants-{count}x{per_tenant}"
-    project = write_tenant_project(where, backend, count, per_tenant)
-    script = project / "floor" / "floor.sql"
+    project = write_tenant_project(where, backend, count, per_tenant, jobs)
+    script, listing = project / "floor" / "floor.sql", pool_listing(project, jobs)
     jobs_args = ["--jobs", str(jobs)]
     commands: dict[str, Callable[[Database], list[str]]] = {
         "floor": lambda db: backend.floor_argv(db, script),
         "seq": lambda db: whimbrel_argv(project, "migrate", "--database-url", db.url),
+        "pool": lambda db: backend.floor_pool_argv(db, listing, jobs),
         "par": lambda db: whimbrel_argv(project, "migrate", *jobs_args, "--database-url", db.url),
     }
-    named = {"floor": floor, "seq": seq, "par": par}
     for round_ in range(rounds):
         runs: dict[str, Run] = {}
         for key in _rotated(list(commands), round_):
             row = named[key]
             if row.error:
                 continue
-            ctx.say(f"{backend.name} tenants {size} round {round_ + 1}/{rounds}: {row.case}")
+            step = f"{backend.name} tenants {size} round {round_ + 1}/{rounds}"
+            ctx.say(f"{step}: {row.tool} {row.case}")
             try:
                 with backend.fresh(f"tenants_{key}") as db:
                     runs[key] = run_timed(commands[key](db), project)
                     backend.check(db, total)
             except ToolError as exc:
                 row.fail(str(exc))
+                runs.pop(key, None)
         for key, run in runs.items():
-            named[key].add(run, runs.get("floor"))
+            named[key].add(run, runs.get(floor_of[key]))
+    _speedups(floor, pool, seq, par)
+    return rows
+
+
+def _speedups(floor: Row, pool: Row, seq: Row, par: Row) -> None:
+    """Sequential over parallel wall, for the floor (a note) and whimbrel (the target)."""
     if seq.wall and par.wall and not par.error:
         par.speedup = seq.wall / par.wall
-    return rows
+    if floor.wall and pool.wall and not (floor.error or pool.error):
+        pool.speedup = floor.wall / pool.wall
+        pool.notes.append(f"speedup vs {floor.tool} {pool.speedup:.2f}x (what the machine allows)")
+    if par.ratio is not None and not (par.error or pool.error):
+        par.notes.append(f"vs {pool.tool} {par.ratio:.2f}x")
 
 
 def help_(ctx: Context, runs: int) -> list[Row]:

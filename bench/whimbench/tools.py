@@ -184,9 +184,47 @@ def write_project(root: Path, backend: Backend, n: int, tools: Sequence[Tool]) -
     return root
 
 
-def write_tenant_project(root: Path, backend: Backend, tenants: int, per_tenant: int) -> Path:
-    """whimbrel's tenant project and the floor script for ``tenants`` schemas."""
+def write_tenant_project(
+    root: Path, backend: Backend, tenants: int, per_tenant: int, jobs: int
+) -> Path:
+    """whimbrel's tenant project and the floor's scripts for ``tenants`` schemas.
+
+    ``floor/tenants/<prefix>.sql`` holds one tenant's SQL (its schema, versions
+    table and migrations, each in its own transaction with its version row);
+    ``floor/floor.sql`` is all of them in order, for the sequential floor. The
+    parallel floor runs ``jobs`` clients at once (``pool_listing``).
+    """
     prefixes = [f"tenant_{k:04d}" for k in range(tenants)]
-    write(root / "floor" / "floor.sql", backend.floor_script(per_tenant, prefixes))
+    scripts = [Path("floor", "tenants", f"{p}.sql") for p in prefixes]
+    texts = [backend.floor_script(per_tenant, [p]) for p in prefixes]
+    for script, text in zip(scripts, texts, strict=True):
+        write(root / script, text)
+    write(root / "floor" / "floor.sql", "".join(texts))
+    write_pool(root, backend, scripts, jobs)
     write_whimbrel(root / "whimbrel", per_tenant, prefixes)
     return root
+
+
+def pool_listing(root: Path, jobs: int) -> Path:
+    """The list of the parallel floor's worker scripts (see ``Backend.floor_pool_argv``)."""
+    return root / "floor" / f"jobs-{jobs}" / "workers.txt"
+
+
+def write_pool(root: Path, backend: Backend, scripts: Sequence[Path], jobs: int) -> None:
+    """``jobs`` worker scripts, worker ``k`` running tenants k, k + jobs, ... in turn.
+
+    One client (one connection) per worker, as whimbrel's ``--jobs`` keeps one
+    connection per worker: a client per tenant would cost a process start and a
+    connection each (~25 ms of CPU with psql, as much as several migrations). The
+    tenants are all the same size, so the fixed round-robin shares them as evenly
+    as taking the next one would. Paths are relative to ``root``, the clients'
+    working directory.
+    """
+    listing = pool_listing(root, jobs)
+    workers = [scripts[k::jobs] for k in range(min(jobs, len(scripts)))]
+    names = []
+    for k, own in enumerate(workers):
+        worker = listing.parent / f"worker_{k}.sql"
+        write(worker, "".join(f"{backend.include_command} {s}\n" for s in own))
+        names.append(str(worker.relative_to(root)))
+    write(listing, "".join(f"{name}\n" for name in names))
