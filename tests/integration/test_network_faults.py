@@ -84,8 +84,10 @@ def test_the_migration_connection_has_keepalives(
     name, url = server_url
     with migrator(tmp_path, url) as m:
         adapter = m.adapter
-        conn = adapter.conn  # type: ignore[attr-defined]
-        fd = conn.fileno() if name == "pg_url" else conn._sock.fileno()
+        if name == "pg_url":  # libpq's socket (or psycopg's, with WHIMBREL_LIBPQ=0)
+            fd = adapter._socket()  # type: ignore[attr-defined]
+        else:
+            fd = adapter.conn._sock.fileno()  # type: ignore[attr-defined]
         with socket.socket(fileno=os.dup(fd)) as sock:
             assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
             idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)

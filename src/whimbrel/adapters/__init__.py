@@ -52,8 +52,8 @@ def is_arangodb(url: str) -> bool:
 
 
 def adapter_for(url: str, settings: Settings | None = None) -> Adapter:
-    """A new, unconnected adapter for ``url``."""
-    return adapter_class(url)(url, settings)
+    """A new, unconnected adapter for ``url`` (of the class ``Adapter.session_class`` names)."""
+    return adapter_class(url).session_class()(url, settings)
 
 
 __all__ = [

@@ -216,13 +216,10 @@ class Adapter(ABC):
         self.settings = settings or Settings()
 
     @classmethod
-    def reader(cls, url: str, settings: Settings) -> Adapter:
-        """A connected adapter for commands that only read (``status``, ``ensure-up``, the
-        "nothing to do" check of ``migrate``): the adapter itself unless the database has a
-        lighter way to read (PostgreSQL: ``whimbrel.adapters.libpq``)."""
-        adapter = cls(url, settings)
-        adapter.connect()
-        return adapter
+    def session_class(cls) -> type[Adapter]:
+        """The class that connects for this database: the adapter itself, unless it has a
+        lighter way to talk to the server (PostgreSQL: ``whimbrel.adapters.libpq``)."""
+        return cls
 
     @property
     def display_url(self) -> str:
@@ -371,7 +368,7 @@ class Adapter(ABC):
         if isinstance(step, CatalogStep) and isinstance(step.plan, TABLE_PLANS):
             from whimbrel.inspect import inspect
 
-            catalog = inspect(self.conn, step.plan.prefix)  # type: ignore[attr-defined]
+            catalog = inspect(self, step.plan.prefix)
             table = next((t for t in catalog.tables if t.name == step.plan.table), None)
             for sql in step.plan.expand(table):
                 emit(sql)

@@ -43,7 +43,6 @@ from whimbrel.adapters.base import (
     Adapter,
     Capabilities,
     DatabaseConfig,
-    Settings,
     import_driver,
     no_answer,
 )
@@ -72,7 +71,7 @@ class PostgresAdapter(Adapter):
         concurrent_index_needs_no_transaction=True,
         batches=True,
     )
-    server_features = ServerFeatures()
+    _features: ServerFeatures | None = None
 
     def connect(self) -> None:
         psycopg = self._psycopg = import_driver("psycopg", "postgres", self.url)
@@ -96,16 +95,42 @@ class PostgresAdapter(Adapter):
             raise self.connection_error(reason) from exc
         self._client_timeout = self.settings.client_timeout()
         self._abandoned = False
-        # The server's keepalives end its side of a session whose client vanished, which
-        # gives back the session's advisory lock and rolls its transaction back.
-        self.execute_batch(
-            [f"SET tcp_keepalives_{name} = {int(value)}" for name, value in KEEPALIVE.items()]
-        )
+        self._configure()
+
+    def _configure(self) -> None:
+        """The session's settings, in one round trip: the server's keepalives end its side
+        of a session whose client vanished (which gives back the session's advisory lock
+        and rolls its transaction back), and the configured timeouts.
+
+        They are set with SET rather than libpq's ``options``, which would replace
+        ``options`` given in the URL or in ``PGOPTIONS``.
+        """
+        statements = [f"SET tcp_keepalives_{k} = {int(v)}" for k, v in KEEPALIVE.items()]
         for setting in ("lock_timeout", "statement_timeout"):
             value = getattr(self.settings, setting)
             if value is not None:
-                self.execute(f"SET {setting} = {string_literal(str(value))}")
-        self.server_features = read_features(self.query)
+                statements.append(f"SET {setting} = {string_literal(str(value))}")
+        self.execute_batch(statements)
+
+    @property
+    def server_features(self) -> ServerFeatures:
+        """What the server offers (TimescaleDB), read on first use: one or two queries."""
+        if self._features is None:
+            self._features = read_features(self.query)
+        return self._features
+
+    @server_features.setter
+    def server_features(self, features: ServerFeatures) -> None:
+        self._features = features
+
+    @classmethod
+    def session_class(cls) -> type[Adapter]:
+        """libpq through ``ctypes`` where it loads (``whimbrel.adapters.libpq``), else psycopg."""
+        if cls is not PostgresAdapter:
+            return cls
+        from whimbrel.adapters import libpq
+
+        return libpq.LibpqAdapter if libpq.available() else cls
 
     def connection_error(self, reason: str) -> DatabaseConnectionError:
         """Connecting failed for ``reason`` (libpq's words, which may quote the password)."""
@@ -114,13 +139,6 @@ class PostgresAdapter(Adapter):
             "server is running and the URL (host, port, user, database) is right "
             f"(connect_timeout {self.settings.connect_timeout:g}s)"
         )
-
-    @classmethod
-    def reader(cls, url: str, settings: Settings) -> Adapter:
-        """Reads through libpq without importing psycopg where it can (``adapters.libpq``)."""
-        from whimbrel.adapters.libpq import LibpqReader
-
-        return LibpqReader.open(url, settings) or super().reader(url, settings)
 
     def dialect(self, prefix: str | None = None) -> PostgresDialect:
         """The PostgreSQL compiler, told which TimescaleDB the server has (if any)."""
@@ -222,6 +240,12 @@ class PostgresAdapter(Adapter):
             self.query("SELECT to_regclass(%s) IS NOT NULL", (qualified(name, prefix),))[0][0]
         )
 
+    def _closed(self) -> bool:
+        return bool(self.conn.closed)
+
+    def _in_transaction(self) -> bool:
+        return bool(self.conn.info.transaction_status != 0)
+
     def session_id(self) -> int | None:
         return int(self.conn.info.backend_pid)
 
@@ -270,9 +294,9 @@ class PostgresAdapter(Adapter):
         self._acquire(self.lock_key(name), name)
 
     def release_lock(self, prefix: str | None, source: str) -> None:
-        if self.conn.closed:
+        if self._closed():
             return  # the session, and with it the lock, is gone
-        if self.conn.info.transaction_status != 0:  # a failure left a transaction open
+        if self._in_transaction():  # a failure left a transaction open
             self.rollback()
         self.query(
             "SELECT pg_advisory_unlock(%s)", (self.lock_key(self.lock_name(prefix, source)),)

@@ -79,7 +79,8 @@ def inspect(
     """A snapshot of one schema, from a database URL or an open driver connection.
 
     ``source`` is a URL (``postgresql://``, ``sqlite:///``, ``mysql://``,
-    ``mariadb://``) or a psycopg, sqlite3 or PyMySQL connection. A SQLite file
+    ``mariadb://``), a psycopg, sqlite3 or PyMySQL connection, or a connected
+    whimbrel adapter (``Migrator.adapter``). A SQLite file
     that does not exist reads as an empty catalog and is not created.
     """
     side = ("_progress", "_checksums", "_lock")  # journal, checksums, lease lock
@@ -90,6 +91,14 @@ def inspect(
 
 
 def _inspect_connection(conn: Any, schema: str | None, exclude: set[str]) -> Catalog:
+    from whimbrel.adapters.base import Adapter
+
+    if isinstance(conn, Adapter):  # a connected whimbrel adapter: its driver's connection
+        if conn.name == "postgresql":  # libpq or psycopg underneath: read through query()
+            from whimbrel.inspect.postgres import read_postgres
+
+            return read_postgres(_QueryConnection(conn), schema or "public", exclude)
+        conn = conn.conn  # type: ignore[attr-defined]
     module = type(conn).__module__.split(".", 1)[0]
     if isinstance(conn, sqlite3.Connection):
         from whimbrel.inspect.sqlite import read_sqlite
@@ -107,6 +116,28 @@ def _inspect_connection(conn: Any, schema: str | None, exclude: set[str]) -> Cat
         f"cannot inspect a {type(conn).__module__}.{type(conn).__name__}: pass a database URL, "
         "or a psycopg, sqlite3 or PyMySQL connection"
     )
+
+
+class _QueryConnection:
+    """A whimbrel adapter as the part of a DB-API connection the PostgreSQL reader uses:
+    ``execute(sql, params)`` answering ``fetchall()`` and ``fetchone()``."""
+
+    def __init__(self, adapter: Any):
+        self._adapter = adapter
+
+    def execute(self, sql: str, params: Any = None) -> _Rows:
+        return _Rows(self._adapter.query(sql, params))
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]):
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
 
 
 def _inspect_url(url: str, schema: str | None, exclude: set[str]) -> Catalog:

@@ -104,7 +104,6 @@ class Migrator:
         self.config = config
         self.out = out
         self._adapter: Adapter | None = None
-        self._reader: Adapter | None = None
         #: Observer of a run (``whimbrel.progress``); the CLI sets a terminal reporter.
         self.progress: Progress = NullProgress()
         #: Files lint has read in this Migrator's runs (each once, not once per tenant).
@@ -147,10 +146,10 @@ class Migrator:
 
     @property
     def adapter(self) -> Adapter:
+        """The connection, opened on first use. On PostgreSQL it talks to libpq itself
+        (``whimbrel.adapters.libpq``), so ``status``, ``ensure-up`` and a ``migrate`` with
+        nothing to do never import psycopg."""
         if self._adapter is None:
-            # From here on the adapter reads too; the reader goes first, as a server that
-            # takes one client at a time (PGlite's socket server) would make this wait.
-            self._close_reader()
             adapter = adapter_for(self.config.database_url, self._settings())
             adapter.connect()
             self._adapter = adapter
@@ -158,16 +157,8 @@ class Migrator:
 
     @property
     def reader(self) -> Adapter:
-        """The connection reads go through: the adapter once there is one, else a lighter
-        read-only one (``Adapter.reader``: libpq without psycopg's import on PostgreSQL), so
-        ``status``, ``ensure-up`` and a ``migrate`` with nothing to do start fast."""
-        if self._adapter is not None:
-            return self._adapter
-        if self._reader is None:
-            self._reader = _adapter_class(self.config.database_url).reader(
-                self.config.database_url, self._settings()
-            )
-        return self._reader
+        """The connection reads go through: the same as ``adapter``."""
+        return self.adapter
 
     def _settings(self) -> Settings:
         c = self.config
@@ -178,13 +169,7 @@ class Migrator:
             connect_timeout=c.connect_timeout,
         )
 
-    def _close_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-
     def close(self) -> None:
-        self._close_reader()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None

@@ -107,7 +107,6 @@ def worker_of(migrator: Migrator) -> Migrator:
     """
     worker = copy.copy(migrator)
     worker._adapter = None
-    worker._reader = None
     worker.progress = NullProgress()
     worker._reporting_depth = 1  # type: ignore[attr-defined]  # up() reports, once
     return worker
