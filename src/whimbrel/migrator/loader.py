@@ -38,6 +38,9 @@ class Migration:
     disable_migration_lock: bool = False
     #: SQL files can opt out of the transaction per section.
     no_transaction: frozenset[str] = frozenset()
+    #: The text that was loaded: the checksum recorded with the version is of what ran,
+    #: even if the file changes while the run goes on (and it is not read twice).
+    source: str | None = field(default=None, repr=False, compare=False)
 
     def transactional(self, direction: str) -> bool:
         return not self.disable_ddl_transaction and direction not in self.no_transaction
@@ -167,6 +170,7 @@ def load_python(file: MigrationFile) -> Migration:
         functions,
         disable_ddl_transaction=bool(namespace.get("disable_ddl_transaction", False)),
         disable_migration_lock=bool(namespace.get("disable_migration_lock", False)),
+        source=source,
     )
 
 
@@ -215,7 +219,7 @@ def load_sql(file: MigrationFile) -> Migration:
         functions[direction] = _sql_section(text[marker.end() : end])
         if _options(marker["options"], path).get("transaction") == "false":
             no_transaction.add(direction)
-    return Migration(file, functions, no_transaction=frozenset(no_transaction))
+    return Migration(file, functions, no_transaction=frozenset(no_transaction), source=text)
 
 
 def _options(raw: str, path: str) -> dict[str, str]:

@@ -42,7 +42,7 @@ from whimbrel.errors import (
     MigrationFailedError,
     WhimbrelError,
 )
-from whimbrel.migrator.checksums import Checksums, file_checksum
+from whimbrel.migrator.checksums import Checksums, file_checksum, text_checksum
 from whimbrel.migrator.executor import Executor
 from whimbrel.migrator.journal import failed, stays_applied
 from whimbrel.migrator.loader import Migration, describe_exception, line_in
@@ -333,7 +333,10 @@ class MigrationRunner:
         executor.emit(self.versions.record_sql(prefix, version, direction))
         if executor.live:
             checksums = Checksums(self.versions.adapter, self.versions.source)
-            sql = checksums.record_sql(prefix, version, direction, file_checksum(m.file.path))
+            checksum = text_checksum(m.source) if m.source is not None else None
+            sql = checksums.record_sql(
+                prefix, version, direction, checksum or file_checksum(m.file.path)
+            )
             for statement in sql:
                 executor.emit(statement)
 
