@@ -291,8 +291,7 @@ def status(
     fmt = "  ".join(f"{{{i}:<{widths[i]}}}" for i in range(start, len(widths) - 1))
     fmt += f"  {{{len(widths) - 1}}}"
     lines = [
-        fmt.format(*line).rstrip()
-        for line in [header, tuple("-" * w for w in widths), *table]
+        fmt.format(*line).rstrip() for line in [header, tuple("-" * w for w in widths), *table]
     ]
     click.echo("\n".join(lines))  # one write: 10,000 echo calls cost more than the rest
     if not table:
