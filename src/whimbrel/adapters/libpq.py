@@ -6,7 +6,7 @@ nothing to do takes in all, and a third of what applying 500 migrations costs
 beyond ``psql``'s own time. What the migrator sends needs none of it: SQL text,
 sometimes with a few parameters, answered by rows of versions, names and
 counts. So ``LibpqAdapter`` talks to libpq, the C library psycopg itself wraps,
-and is what ``adapter_for`` and ``Adapter.reader`` give for a PostgreSQL URL
+and is what ``adapter_for`` (so ``Migrator.adapter``) gives for a PostgreSQL URL
 (``PostgresAdapter.session_class``):
 
 - statements without parameters go as one simple-protocol query, several

@@ -129,7 +129,7 @@ class Migrator:
         if not query:
             return list(self.config.prefixes)
         try:
-            return [str(row[0]) for row in self.reader.query(query)]
+            return [str(row[0]) for row in self.adapter.query(query)]
         except DatabaseError as exc:
             raise PrefixesQueryError(
                 f"prefixes_query {query!r} failed: {exc}; fix the query in the configuration "
@@ -154,11 +154,6 @@ class Migrator:
             adapter.connect()
             self._adapter = adapter
         return self._adapter
-
-    @property
-    def reader(self) -> Adapter:
-        """The connection reads go through: the same as ``adapter``."""
-        return self.adapter
 
     def _settings(self) -> Settings:
         c = self.config
@@ -612,7 +607,7 @@ class Migrator:
     def _applied(self, prefix: str | None) -> list[int]:
         """Applied versions; an absent versions table means none (nothing is created)."""
         self._check_prefix(prefix)
-        return Versions(self.reader, self.config.migration_source).applied(prefix)
+        return Versions(self.adapter, self.config.migration_source).applied(prefix)
 
     def _check_prefix(self, prefix: str | None) -> None:
         if prefix is not None and not _adapter_class(self.config.database_url).capabilities.schemas:

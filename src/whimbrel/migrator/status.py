@@ -2,7 +2,7 @@
 
 ``Migrator.status()``/``status_all()``/``ensure_up()`` and the first step of
 ``up()`` read the versions table, the checksums beside it and the file names,
-through ``Migrator.reader``: on PostgreSQL libpq itself, without psycopg's
+through ``Migrator.adapter``: on PostgreSQL libpq itself, without psycopg's
 import (``whimbrel.adapters.libpq``), and without the migration lock.
 
 Example::
@@ -51,7 +51,7 @@ def rows(m: Migrator, prefix: str | None, *, edits: bool) -> list[MigrationStatu
     applied = set(m._applied(prefix))
     edited: set[int] = set()
     if edits:
-        checksums = Checksums(m.reader, m.config.migration_source)
+        checksums = Checksums(m.adapter, m.config.migration_source)
         verdict = checksums.compare(files, applied, prefix, adopt=False)
         edited = {f.version for f in verdict.edited}
     found = [
@@ -78,22 +78,21 @@ def settled(m: Migrator, strategy: dict[str, Any]) -> bool:
 
     True when every file of the global and tenant folders is applied with its
     checksum recorded and unchanged, so no lock is taken and nothing is written
-    (the driver is not even imported on PostgreSQL: see ``Migrator.reader``). A
+    (the driver is not even imported on PostgreSQL: see ``Migrator.adapter``). A
     run that would do anything (a pending file, a checksum to adopt or refuse, a
     missing versions table to create, a failing ``prefixes_query``, any option
     but ``all``) is left to ``run``, which checks it all again under the lock.
     Reading without the lock is safe: a version row commits with its migration,
     so "all applied" stays true.
     """
-    if {k for k, v in strategy.items() if v} - {"all"} or m._adapter is not None:
+    if {k for k, v in strategy.items() if v} - {"all"}:
         return False
     try:
         prefixes = m.known_prefixes()
     except PrefixesQueryError:
         return False
-    reader = m.reader
-    versions = Versions(reader, m.config.migration_source)
-    checksums = Checksums(reader, m.config.migration_source)
+    versions = Versions(m.adapter, m.config.migration_source)
+    checksums = Checksums(m.adapter, m.config.migration_source)
     for prefix in [None, *prefixes]:
         files = m._files(prefix)
         applied = set(versions.applied(prefix))
