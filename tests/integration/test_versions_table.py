@@ -10,10 +10,12 @@ import psycopg
 import pytest
 from backends import backend, q
 from migration_helpers import (
+    CHECKSUMS,
     Catalog,
     error_text,
     migrator,
     run_cli,
+    write_change,
     write_config,
     write_table_migrations,
 )
@@ -21,6 +23,7 @@ from migration_helpers import (
 from dbs import MYSQL
 from whimbrel.adapters.base import Adapter
 from whimbrel.errors import LockTimeoutError
+from whimbrel.migrator.checksums import file_checksum
 
 
 def test_takes_over_a_versions_table_written_by_ecto(tmp_path: Path, db_url: str) -> None:
@@ -91,3 +94,23 @@ def test_a_held_mysql_lock_makes_migrate_wait_then_give_up(tmp_path: Path, mysql
     with migrator(tmp_path, mysql_url) as m:
         assert m.up() == [10]
         assert Catalog(mysql_url).scalar(f"SELECT IS_USED_LOCK('{name}')") is None
+
+
+def test_a_checksum_row_left_by_a_version_deleted_by_hand_is_replaced(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Someone deletes a version row to run a migration again: its checksum row stays behind,
+    and the re-run replaces it (one upsert statement) instead of failing on its key."""
+    path = write_change(
+        tmp_path, 10, "again", 'execute("CREATE TABLE IF NOT EXISTS again (n int)")'
+    )
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10]
+    catalog = Catalog(db_url)
+    catalog.execute(f"DELETE FROM {q(db_url, 'schema_migrations')}")
+    path.write_text(path.read_text() + "# edited before the re-run\n")
+    with migrator(tmp_path, db_url) as m:
+        assert m.up() == [10]
+        expected = m._checksums().recorded(None)
+    assert catalog.scalar(f"SELECT count(*) FROM {q(db_url, CHECKSUMS)}") == 1
+    assert expected == {10: file_checksum(path)}  # the edited file's, not the first run's

@@ -286,6 +286,25 @@ class Adapter(ABC):
             f"{quote('inserted_at', q)}) VALUES ({int(version)}, {self.now_utc})"
         )
 
+    def replace_row_sql(self, table: str, names: Sequence[str], values: Sequence[str]) -> str:
+        """One statement that inserts a row, replacing any row with the same key (the first
+        of ``names``): PostgreSQL's ``ON CONFLICT ... DO UPDATE`` here; SQLite and MySQL say
+        it their own way. ``values`` are SQL literals.
+
+        Example::
+
+            adapter.replace_row_sql('"t"', ["k", "v"], ["1", "'a'"])
+            # INSERT INTO "t" ("k", "v") VALUES (1, 'a')
+            #   ON CONFLICT ("k") DO UPDATE SET "v" = EXCLUDED."v"
+        """
+        q = self.quote_char
+        columns = [quote(n, q) for n in names]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+        return (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+            f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
+        )
+
     def delete_version_sql(self, prefix: str | None, source: str, version: int) -> str:
         column = quote("version", self.quote_char)
         return f"DELETE FROM {self.versions_table(prefix, source)} WHERE {column} = {int(version)}"

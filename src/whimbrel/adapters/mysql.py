@@ -55,6 +55,7 @@ from whimbrel.adapters.base import (
 )
 from whimbrel.config import seconds
 from whimbrel.dialects.base import Dialect
+from whimbrel.dialects.quoting import quote
 from whimbrel.dialects.steps import Statement
 from whimbrel.errors import ConfigError, DatabaseConnectionError, DatabaseError
 from whimbrel.url import mask, server_parts
@@ -233,6 +234,11 @@ class MySQLAdapter(Adapter):
 
     def string_literal(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def replace_row_sql(self, table: str, names: Sequence[str], values: Sequence[str]) -> str:
+        """``REPLACE INTO``: one statement that replaces a row with the same key."""
+        columns = ", ".join(quote(n, self.quote_char) for n in names)
+        return f"REPLACE INTO {table} ({columns}) VALUES ({', '.join(values)})"
 
     def table_exists(self, name: str, prefix: str | None) -> bool:
         rows = self.query(

@@ -353,6 +353,11 @@ class SQLiteAdapter(Adapter):
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def replace_row_sql(self, table: str, names: Sequence[str], values: Sequence[str]) -> str:
+        """``INSERT OR REPLACE INTO``: one statement that replaces a row with the same key."""
+        columns = ", ".join(quote(n, self.quote_char) for n in names)
+        return f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join(values)})"
+
     def table_exists(self, name: str, prefix: str | None) -> bool:
         catalog = f"{quote(prefix)}.sqlite_master" if prefix else "sqlite_master"
         rows = self.query(f"SELECT 1 FROM {catalog} WHERE type = 'table' AND name = ?", (name,))

@@ -251,10 +251,10 @@ class Checksums:
         forget = f"DELETE FROM {table} WHERE {quote('version', q)} = {int(version)}"
         if direction != "up":
             return [forget]
-        names = ", ".join(quote(n, q) for n in ("version", "checksum", "algorithm"))
         text = self.adapter.string_literal
-        values = f"{int(version)}, {text(checksum)}, {text(ALGORITHM)}"
-        return [forget, f"INSERT INTO {table} ({names}) VALUES ({values})"]
+        values = [str(int(version)), text(checksum), text(ALGORITHM)]
+        # one statement: a row left by a version deleted by hand is replaced, not a conflict
+        return [self.adapter.replace_row_sql(table, ("version", "checksum", "algorithm"), values)]
 
     def compare(
         self,
