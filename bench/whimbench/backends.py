@@ -1,9 +1,10 @@
 """The three databases: finding a server, fresh databases, the floor client and its SQL.
 
 Each ``Backend`` writes the SQL that whimbrel itself sends for the benchmark
-migration (checked against ``whimbrel migrate --dry-run``), so the floor runs
-the same statements in the same transactions, through the database's own
-command-line client, and nothing else.
+migration (as ``whimbrel migrate --log-sql`` shows it: the table, its index,
+the version row and the checksum row), so the floor runs the same statements
+in the same transactions, through the database's own command-line client, and
+nothing else.
 
 Example::
 
@@ -15,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import sys
@@ -123,6 +125,32 @@ class Backend(ABC):
         columns = f"({self.q('version')}, {self.q('inserted_at')})"
         return f"INSERT INTO {self.q('schema_migrations', prefix)} {columns} VALUES {rows}"
 
+    #: "Insert, or replace the row with this key", as whimbrel writes the checksum row;
+    #: None is PostgreSQL's INSERT ... ON CONFLICT DO UPDATE.
+    replace_verb: str | None = None
+
+    def checksums_table_sql(self, prefix: str | None = None) -> str:
+        q = self.q
+        return (
+            f"CREATE TABLE IF NOT EXISTS {q('schema_migrations_checksums', prefix)} "
+            f"({q('version')} bigint PRIMARY KEY, {q('checksum')} varchar(64) NOT NULL, "
+            f"{q('algorithm')} varchar(16) NOT NULL)"
+        )
+
+    def checksum_row_sql(self, version: int, prefix: str | None = None) -> str:
+        q = self.q
+        table = q("schema_migrations_checksums", prefix)
+        columns = f"({q('version')}, {q('checksum')}, {q('algorithm')})"
+        digest = hashlib.sha256(str(version).encode()).hexdigest()
+        values = f"({version}, '{digest}', 'text-v1')"
+        if self.replace_verb:
+            return f"{self.replace_verb} {table} {columns} VALUES {values}"
+        return (
+            f"INSERT INTO {table} {columns} VALUES {values} ON CONFLICT ({q('version')}) "
+            f"DO UPDATE SET {q('checksum')} = EXCLUDED.{q('checksum')}, "
+            f"{q('algorithm')} = EXCLUDED.{q('algorithm')}"
+        )
+
     def floor_script(self, n: int, prefixes: Sequence[str | None] = (None,)) -> str:
         """Every migration in its own transaction with its version row, as whimbrel runs them."""
         chunks: list[str] = []
@@ -130,8 +158,14 @@ class Backend(ABC):
             if prefix is not None:
                 chunks.append(f"CREATE SCHEMA {self.q(prefix)};\n")
             chunks.append(self.versions_table_sql(prefix) + ";\n")
+            chunks.append(self.checksums_table_sql(prefix) + ";\n")
             for i in range(n):
-                body = [*self.ddl(i, prefix), self.version_rows_sql([FIRST_VERSION + i], prefix)]
+                version = FIRST_VERSION + i
+                body = [
+                    *self.ddl(i, prefix),
+                    self.version_rows_sql([version], prefix),
+                    self.checksum_row_sql(version, prefix),
+                ]
                 if self.transactional_ddl:
                     body = ["BEGIN", *body, "COMMIT"]
                 chunks.append("".join(f"{s};\n" for s in body))
@@ -256,6 +290,7 @@ class MySQL(_ServerBackend):
     engine = dbs.MYSQL
     transactional_ddl = False  # DDL commits implicitly: each statement autocommits
     quote_char = "`"
+    replace_verb = "REPLACE INTO"
     include_command = "source"
 
     def discover(self) -> dbs.Server:
@@ -307,6 +342,7 @@ class SQLite(Backend):
 
     name = "sqlite"
     include_command = ".read"
+    replace_verb = "INSERT OR REPLACE INTO"
 
     def __init__(self, directory: Path, label: str = "sqlite") -> None:
         super().__init__()
