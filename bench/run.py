@@ -62,6 +62,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--full", action="store_true", help="the issue's sizes: 1,000 tenants, "
                    "3 rounds at every growth size, peak memory on PostgreSQL")  # fmt: skip
     p.add_argument("--only", help=f"comma-separated cases: {','.join(SECTIONS)}")
+    p.add_argument("--tools", help="comma-separated tools of the apply case: floor,whimbrel,"
+                   "alembic,yoyo (all); e.g. floor,whimbrel with --repeat 21 for the "
+                   "ratio alone")  # fmt: skip
     p.add_argument("--db", help=f"comma-separated databases: {','.join(BACKENDS)}")
     p.add_argument("--pg-url", "--admin-url", dest="pg_url",
                    default=os.environ.get("WHIMBREL_BENCH_PG_URL"))  # fmt: skip
@@ -148,6 +151,15 @@ def _cases(
     only, rows = set(args.only), list[Row]()
     pg = backends.get("postgres")
     apply_tools: Sequence[Tool] = ALL_TOOLS if "apply" in only else (WHIMBREL,)
+    if args.tools and "apply" in only:
+        wanted = set(args.tools.split(","))
+        unknown = wanted - {t.name for t in ALL_TOOLS}
+        if unknown or WHIMBREL.name not in wanted:
+            raise SystemExit(
+                f"--tools: {', '.join(sorted(unknown)) or 'whimbrel is missing'}; "
+                f"choose from {','.join(t.name for t in ALL_TOOLS)}, whimbrel included"
+            )
+        apply_tools = tuple(t for t in ALL_TOOLS if t.name in wanted)
     noop_runs = 3 if "noop" in only else 0
     if only & {"apply", "noop"}:
         for name in args.db:
