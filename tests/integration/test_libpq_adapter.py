@@ -158,8 +158,9 @@ def test_named_placeholders_and_literal_percent_signs(adapter: Adapter) -> None:
         ("SELECT %s", (1, 2)),
         ("SELECT %(a)s", {"b": 1}),
         ("SELECT %d", (1,)),
+        ("SELECT %s", "x"),
     ],
-    ids=["too-few", "too-many", "missing-name", "bad-placeholder"],
+    ids=["too-few", "too-many", "missing-name", "bad-placeholder", "a-string-as-parameters"],
 )
 def test_a_query_and_its_parameters_that_do_not_match_are_a_database_error(
     adapter: Adapter, sql: str, params: Any

@@ -184,10 +184,16 @@ def _placeholders(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[
     >>> _placeholders("SELECT %(a)s, %(b)s, %(a)s", {"a": 1, "b": 2})
     ('SELECT $1, $2, $1', [1, 2])
     """
+    named = isinstance(params, Mapping)
+    if not named and (isinstance(params, (str, bytes)) or not isinstance(params, Sequence)):
+        raise DatabaseError(
+            f"query parameters are a sequence or a mapping, not {type(params).__name__}: "
+            "pass (value,) for a single one",
+            statement=sql,
+        )
     out: list[str] = []
     values: list[Any] = []
     numbers: dict[str, int] = {}
-    named = isinstance(params, Mapping)
     pieces = sql.split("%")
     out.append(pieces[0])
     index = 1

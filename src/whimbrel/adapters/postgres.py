@@ -201,6 +201,8 @@ class PostgresAdapter(Adapter):
                 message = no_answer(timeout or 0, self.settings, self.url, statements)
                 raise DatabaseError(message, statement=shown or sql) from exc
             raise _translate(exc, shown or sql) from exc
+        except TypeError as exc:  # psycopg's word for parameters that are not a sequence
+            raise DatabaseError(str(exc), statement=shown or sql) from exc
 
     @contextmanager
     def _watchdog(self, timeout: float | None) -> Iterator[None]:
