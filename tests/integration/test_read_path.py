@@ -30,7 +30,7 @@ from whimbrel.adapters.libpq import LibpqAdapter
 from whimbrel.adapters.postgres import PostgresAdapter
 from whimbrel.errors import DatabaseConnectionError, DatabaseError
 
-# -- the libpq reader against the real server ------------------------------------------
+# -- the libpq session against the real server -----------------------------------------
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_a_misnamed_file_is_warned_about_once_per_run(tmp_path: Path, db_url: st
 def test_reader_text_comes_back_as_utf8_from_a_latin1_database(
     pg_admin_url: str, db_names: DatabaseNames
 ) -> None:
-    """libpq hands text over in the client encoding: the reader asks for UTF-8."""
+    """libpq hands text over in the client encoding: the libpq session asks for UTF-8."""
     name = db_names.new()
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(

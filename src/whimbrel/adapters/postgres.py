@@ -219,7 +219,7 @@ class PostgresAdapter(Adapter):
             watchdog.cancel()
 
     def _socket(self) -> int:
-        """The connection's socket descriptor (the libpq reader has its own way to it)."""
+        """The connection's socket descriptor (``LibpqAdapter`` has its own way to it)."""
         return int(self.conn.fileno())
 
     def _abandon(self) -> None:
