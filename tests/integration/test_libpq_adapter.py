@@ -305,3 +305,25 @@ def test_sigterm_under_psycopg_cancels_the_statement_too(tmp_path: Path, pg_url:
         ).fetchone()
     assert busy == (0,)
     assert Catalog(pg_url).versions() in (None, [])
+
+
+def test_a_session_ended_by_the_server_is_an_error_not_a_hang(
+    adapter: Adapter, pg_url: str
+) -> None:
+    """pg_terminate_backend while a statement runs (an admin, a failover): the wait ends
+    with a DatabaseError at once and the adapter knows its session is gone."""
+    pid = adapter.session_id()
+
+    def terminate() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    timer = threading.Timer(0.5, terminate)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(DatabaseError):
+        adapter.execute("SELECT pg_sleep(30)")
+    timer.join()
+    assert time.monotonic() - started < 10
+    assert adapter._closed()  # type: ignore[attr-defined]
+    adapter.release_lock(None, "schema_migrations")  # nothing to release: no error either
