@@ -133,6 +133,26 @@ def test_api_jobs_applies_every_tenant_in_prefix_order_as_jobs_1(
     _assert_all_applied(pg_url, TENANTS)
 
 
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_a_tenant_file_is_loaded_once_per_run_not_once_per_tenant(
+    tmp_path: Path, pg_url: str, jobs: int
+) -> None:
+    """The tenants share the tenant folder's files: each module runs once per call (its
+    recording still runs per prefix, with that prefix)."""
+    _project(tmp_path, TENANTS)
+    loads = tmp_path / "loads.txt"
+    path = tmp_path / "tenant_migrations" / "200_create_items.py"
+    path.write_text(
+        f"open({str(loads)!r}, 'a').write('loaded\\n')\n" + path.read_text(), encoding="utf-8"
+    )
+    with migrator(tmp_path, pg_url) as m:
+        assert len(m.up(jobs=jobs)) == 1 + len(TENANTS) * len(TENANT_VERSIONS)
+        _assert_all_applied(pg_url, TENANTS)
+        assert loads.read_text().count("loaded") == 1, loads.read_text()
+        m.down(all=True)
+    assert loads.read_text().count("loaded") == 2  # down is another call: one more load
+
+
 def test_cli_jobs_applies_every_tenant_with_whole_lines(tmp_path: Path, pg_url: str) -> None:
     _project(tmp_path, TENANTS)
     done = run_cli(tmp_path, pg_url, "migrate", "--jobs", "4")
