@@ -437,102 +437,13 @@ class Migrator:
     def _checked(
         self, planned: list[MigrationFile], direction: str, prefix: str | None
     ) -> list[tuple[Migration, Recording]]:
-        """Load, record and compile every planned file before anything is written.
-
-        A syntax error, a DSL mistake, a missing ``execute_file`` or an
-        irreversible ``change()`` in the last file of the plan then stops the
-        run before the first file runs, and so does what ``PlanCheck`` refuses
-        across files (TimescaleDB commands: extension, targets, keys,
-        transactions). The recordings are kept for the run.
-        """
+        """Load, lint, record and compile every planned file before anything is written
+        (``whimbrel.migrator.checking``)."""
         if not planned:
             return []
-        from whimbrel.migrator.precheck import check_plan
-        from whimbrel.migrator.runner import record
-        from whimbrel.migrator.timescale import PlanCheck
+        from whimbrel.migrator.checking import check
 
-        dialect, defaults = self.adapter.dialect(prefix), self._defaults()
-        database = self.adapter.database_config()
-        migrations = [self._load(f) for f in planned]
-        if direction == "up":
-            self._lint(migrations, prefix, defaults)
-        plan_check = PlanCheck(self.adapter, dialect, prefix)  # commands checked across files
-        return check_plan(
-            migrations,
-            lambda m: record(
-                m,
-                direction,
-                dialect,
-                prefix=prefix,
-                defaults=defaults,
-                check=plan_check.for_migration(m, direction),
-                database=database,
-            ),
-            self.adapter.capabilities,
-            direction,
-        )
-
-    def _load(self, file: MigrationFile) -> Migration:
-        """``load(file)``, once per public call: every tenant plans the same tenant files,
-        so 1,000 prefixes compile and run each file's module once, not 1,000 times (the
-        recordings stay per prefix). ``up(jobs=N)``'s workers share the cache."""
-        from whimbrel.migrator.loader import load
-
-        cache = self._loaded
-        if cache is None:
-            return load(file)
-        found = cache.get(str(file.path))
-        if found is None:
-            found = cache[str(file.path)] = load(file)
-        return found
-
-    def _lint(self, migrations: list[Migration], prefix: str | None, defaults: DslDefaults) -> None:
-        """Lint the planned migrations before the first runs (config ``lint``: warn or error).
-
-        The applied migrations of the folder are walked as context (a check
-        validated by an earlier migration counts), without being reported.
-        Each file is linted once per run, not once per tenant. Lint records a
-        migration once more (running nothing); ``lint = "off"`` skips it.
-        """
-        if self.config.lint == "off":
-            return
-        # Workers of ``up(jobs=N)`` share the lock and the set: one lints, the others
-        # wait; a file is marked only once linted, so with lint = "error" a failing
-        # file stops every tenant that reaches it, never only the first.
-        with self._lint_lock:
-            fresh = [m for m in migrations if m.file.path not in self._linted]
-            if fresh:
-                self._lint_fresh(fresh, migrations, prefix, defaults)
-                self._linted.update(m.file.path for m in fresh)
-
-    def _lint_fresh(
-        self,
-        fresh: list[Migration],
-        migrations: list[Migration],
-        prefix: str | None,
-        defaults: DslDefaults,
-    ) -> None:
-        from whimbrel.lint import before_migrate, database_of
-        from whimbrel.lint.context_cache import ContextCache, cache_key
-
-        planned = {m.file.path for m in migrations}
-        applied = set(self._applied(prefix))
-        # The plan already warned about misnamed files; the context read stays quiet.
-        folder = self._folder(prefix)
-        files = discover(folder, warn=False)
-        earlier = [f for f in files if f.version in applied and f.path not in planned]
-        database = database_of(self.config.database_url)
-        server_version = getattr(self.adapter, "server_version", None) or None
-        key = cache_key(database, server_version, defaults)
-        before_migrate(
-            fresh,
-            mode=self.config.lint,
-            database=database,
-            defaults=defaults,
-            context_files=earlier,
-            cache=ContextCache.for_folder(str(folder), key=key),
-            server_version=server_version,
-        )
+        return check(self, planned, direction, prefix)
 
     def _run_plan(
         self,
