@@ -327,3 +327,15 @@ def test_a_session_ended_by_the_server_is_an_error_not_a_hang(
     assert time.monotonic() - started < 10
     assert adapter._closed()  # type: ignore[attr-defined]
     adapter.release_lock(None, "schema_migrations")  # nothing to release: no error either
+
+
+def test_a_setting_the_server_refuses_leaves_no_session_open(pg_url: str, session: str) -> None:
+    bad = adapter_for(pg_url, Settings(lock_timeout="not-a-duration"))
+    with pytest.raises(DatabaseError, match="lock_timeout"):
+        bad.connect()
+    with psycopg.connect(pg_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'whimbrel' "
+            "AND datname = current_database()"
+        ).fetchone()
+    assert left == (0,)

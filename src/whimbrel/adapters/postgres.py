@@ -103,14 +103,19 @@ class PostgresAdapter(Adapter):
         and rolls its transaction back), and the configured timeouts.
 
         They are set with SET rather than libpq's ``options``, which would replace
-        ``options`` given in the URL or in ``PGOPTIONS``.
+        ``options`` given in the URL or in ``PGOPTIONS``. A setting the server refuses
+        closes the session: none is left open behind the error.
         """
         statements = [f"SET tcp_keepalives_{k} = {int(v)}" for k, v in KEEPALIVE.items()]
         for setting in ("lock_timeout", "statement_timeout"):
             value = getattr(self.settings, setting)
             if value is not None:
                 statements.append(f"SET {setting} = {string_literal(str(value))}")
-        self.execute_batch(statements)
+        try:
+            self.execute_batch(statements)
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def server_features(self) -> ServerFeatures:
