@@ -64,9 +64,10 @@ def load_once(m: Migrator, file: MigrationFile) -> Migration:
     cache = m._loaded
     if cache is None:
         return load(file)
-    found = cache.get(str(file.path))
-    if found is None:
-        found = cache[str(file.path)] = load(file)
+    with m._load_lock:  # workers wait for the one loading (loading holds the GIL anyway)
+        found = cache.get(str(file.path))
+        if found is None:
+            found = cache[str(file.path)] = load(file)
     return found
 
 

@@ -115,8 +115,10 @@ class Migrator:
         self._unlocked_warned: set[Path] = set()
         #: Folder -> its files, while a public call runs (``_files``); None between calls.
         self._listed: dict[Path, list[MigrationFile]] | None = None
-        #: File -> its loaded migration, while a public call runs (``_load``).
+        #: File -> its loaded migration, while a public call runs (``checking.load_once``);
+        #: the lock makes ``up(jobs=N)``'s workers load a file once between them.
         self._loaded: dict[str, Migration] | None = None
+        self._load_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Migrator:
