@@ -298,12 +298,7 @@ def test_sigterm_under_psycopg_cancels_the_statement_too(tmp_path: Path, pg_url:
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 143
     process.stderr.close()
-    with psycopg.connect(pg_url) as conn:
-        busy = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%%' "
-            "AND datname = current_database()"
-        ).fetchone()
-    assert busy == (0,)
+    assert _sessions(pg_url, "query LIKE 'SELECT pg_sleep(60)%'") == 0
     assert Catalog(pg_url).versions() in (None, [])
 
 
@@ -333,9 +328,15 @@ def test_a_setting_the_server_refuses_leaves_no_session_open(pg_url: str, sessio
     bad = adapter_for(pg_url, Settings(lock_timeout="not-a-duration"))
     with pytest.raises(DatabaseError, match="lock_timeout"):
         bad.connect()
+    assert _sessions(pg_url, "application_name = 'whimbrel'") == 0
+
+
+def _sessions(pg_url: str, where: str) -> int:
+    """Sessions on this test's database (other than the asking one) matching ``where``."""
     with psycopg.connect(pg_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'whimbrel' "
-            "AND datname = current_database()"
+        row = conn.execute(
+            f"SELECT count(*) FROM pg_stat_activity WHERE {where} "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
-    assert left == (0,)
+    assert row is not None
+    return int(row[0])
