@@ -248,9 +248,8 @@ class Checksums:
             return []
         q = self.adapter.quote_char
         table = self.table(prefix)
-        forget = f"DELETE FROM {table} WHERE {quote('version', q)} = {int(version)}"
         if direction != "up":
-            return [forget]
+            return [f"DELETE FROM {table} WHERE {quote('version', q)} = {int(version)}"]
         text = self.adapter.string_literal
         values = [str(int(version)), text(checksum), text(ALGORITHM)]
         # one statement: a row left by a version deleted by hand is replaced, not a conflict

@@ -333,10 +333,11 @@ class MigrationRunner:
         executor.emit(self.versions.record_sql(prefix, version, direction))
         if executor.live:
             checksums = Checksums(self.versions.adapter, self.versions.source)
-            checksum = text_checksum(m.source) if m.source is not None else None
-            sql = checksums.record_sql(
-                prefix, version, direction, checksum or file_checksum(m.file.path)
-            )
+            if m.source is not None:  # the text that ran
+                checksum = text_checksum(m.source)
+            else:
+                checksum = file_checksum(m.file.path)
+            sql = checksums.record_sql(prefix, version, direction, checksum)
             for statement in sql:
                 executor.emit(statement)
 
