@@ -346,17 +346,18 @@ class Migrator:
             executor = self._executor(dry_run=dry_run, log_sql=log_sql)
             with self._locked(prefix) if executor.live else nullcontext():
                 versions, checksums = self._versions(), self._checksums()
+                applied = versions.applied(prefix)  # read once: the lock keeps it true
                 replaced = squashed.covered(files)
                 if direction == "up":
                     self._verify_checksums(
-                        files, versions, prefix, accept_edited, executor, checksums
+                        files, applied, prefix, accept_edited, executor, checksums
                     )
-                    squashed.refuse_partly_squashed(files, versions.applied(prefix), replaced)
+                    squashed.refuse_partly_squashed(files, applied, replaced)
                 planned = plan(
                     direction,
                     strategy,
                     files,
-                    versions.applied(prefix),
+                    applied,
                     require_target=_require_target,
                     strict_order=self.config.strict_version_order,
                     folder=self._folder(prefix),
@@ -378,14 +379,14 @@ class Migrator:
     def _verify_checksums(
         self,
         files: list[MigrationFile],
-        versions: Versions,
+        applied: list[int],
         prefix: str | None,
         accept: Sequence[int],
         executor: Executor,
         checksums: Checksums,
     ) -> None:
         """Refuse edited applied migrations; adopt unrecorded ones (see ``checksums``)."""
-        verdict = checksums.compare(files, versions.applied(prefix), prefix)
+        verdict = checksums.compare(files, applied, prefix)
         if executor.live and (verdict.adopt or accept):
             executor.setup(checksums.setup_sql(prefix))
         checksums.enforce(verdict, prefix, accept, write=executor.live)
