@@ -53,13 +53,13 @@ from importlib.util import find_spec
 from typing import Any
 
 from whimbrel.adapters.base import KEEPALIVE, Adapter, DatabaseConfig, Settings, no_answer
-from whimbrel.adapters.postgres import PostgresAdapter
+from whimbrel.adapters.postgres import PostgresAdapter, error_text
 from whimbrel.errors import DatabaseError
 
 log = logging.getLogger("whimbrel")
 
 _CONNECTION_OK = 0
-_PGRES_EMPTY_QUERY, _PGRES_COMMAND_OK, _PGRES_TUPLES_OK = 0, 1, 2
+_PGRES_TUPLES_OK = 2  # (0 empty query and 1 command are fine too: lower statuses)
 _PGRES_COPY_OUT, _PGRES_COPY_IN, _PGRES_COPY_BOTH = 3, 4, 8
 _PGRES_COPY = {_PGRES_COPY_OUT, _PGRES_COPY_IN, _PGRES_COPY_BOTH}
 _PQTRANS_IDLE = 0
@@ -420,17 +420,10 @@ class LibpqAdapter(PostgresAdapter):
         """Every result of the query sent, waiting ``_WAIT_S`` at a time (see the module)."""
         lib, conn = self._lib, self._pq
         results: list[int] = []
-        poller: Any = None
         with self._watchdog(timeout):
             try:
                 while True:
-                    while lib.PQisBusy(conn):
-                        if poller is None:
-                            poller = select.poll()
-                            poller.register(lib.PQsocket(conn), select.POLLIN)
-                        poller.poll(_WAIT_S * 1000)
-                        if not lib.PQconsumeInput(conn):
-                            break  # the connection broke: PQgetResult says how
+                    self._wait()  # False: the connection broke, and PQgetResult says how
                     result = lib.PQgetResult(conn)
                     if not result:
                         return results
@@ -442,6 +435,23 @@ class LibpqAdapter(PostgresAdapter):
                     lib.PQclear(result)
                 self._interrupted()
                 raise
+
+    def _wait(self, deadline: float | None = None) -> bool:
+        """Read what the server sends until a result is complete, returning to Python
+        every ``_WAIT_S`` (signals are handled then). False when the connection broke or
+        ``deadline`` (``time.monotonic()``) came first."""
+        lib, conn = self._lib, self._pq
+        poller = None
+        while lib.PQisBusy(conn):
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            if poller is None:
+                poller = select.poll()
+                poller.register(lib.PQsocket(conn), select.POLLIN)
+            poller.poll(_WAIT_S * 1000)
+            if not lib.PQconsumeInput(conn):
+                return False
+        return True
 
     def _end_copy(self, status: int) -> None:
         """A COPY began (``repo().execute("COPY ... FROM STDIN")``): whimbrel has no data to
@@ -463,16 +473,11 @@ class LibpqAdapter(PostgresAdapter):
         lib, conn = self._lib, self._pq
         self.cancel()
         deadline = time.monotonic() + _CANCEL_WAIT_S
-        poller = select.poll()
-        poller.register(lib.PQsocket(conn), select.POLLIN)
         try:
             while True:
-                while lib.PQisBusy(conn) and time.monotonic() < deadline:
-                    poller.poll(_WAIT_S * 1000)
-                    if not lib.PQconsumeInput(conn):
-                        return
-                if lib.PQisBusy(conn):
-                    self._abandon()  # no answer to the cancel: give the session up
+                if not self._wait(deadline):
+                    if time.monotonic() >= deadline:
+                        self._abandon()  # no answer to the cancel: give the session up
                     return
                 result = lib.PQgetResult(conn)
                 if not result:
@@ -512,10 +517,7 @@ class LibpqAdapter(PostgresAdapter):
 
         reason = (lib.PQerrorMessage(self._pq) or b"").decode(errors="replace").strip()
         message = field(_PRIMARY) or reason or "the server sent no answer"
-        detail, hint, position = field(_DETAIL), field(_HINT), field(_POSITION)
-        text = message + (f" ({detail})" if detail else "") + (f". Hint: {hint}" if hint else "")
-        if position:
-            text += f" at character {position}"
+        text = error_text(message, field(_DETAIL), field(_HINT), field(_POSITION))
         return DatabaseError(text, statement=sql, sqlstate=field(_SQLSTATE))
 
     def applied_versions(self, prefix: str | None, source: str) -> list[int]:

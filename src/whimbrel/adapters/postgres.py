@@ -319,13 +319,22 @@ class PostgresAdapter(Adapter):
 BATCH_SEPARATOR = "\n;\n"
 
 
+def error_text(message: str, detail: str | None, hint: str | None, position: str | None) -> str:
+    """The server's error report as one line (psycopg's diagnostics or libpq's fields).
+
+    >>> error_text('column "x" does not exist', None, "Perhaps x2?", "8")
+    'column "x" does not exist. Hint: Perhaps x2? at character 8'
+    """
+    text = message + (f" ({detail})" if detail else "") + (f". Hint: {hint}" if hint else "")
+    return text + (f" at character {position}" if position else "")
+
+
 def _translate(exc: Exception, sql: str) -> DatabaseError:
     diag = getattr(exc, "diag", None)
-    message = (getattr(diag, "message_primary", None) or str(exc)).strip()
-    detail = getattr(diag, "message_detail", None)
-    hint = getattr(diag, "message_hint", None)
-    position = getattr(diag, "statement_position", None)
-    text = message + (f" ({detail})" if detail else "") + (f". Hint: {hint}" if hint else "")
-    if position:
-        text += f" at character {position}"
+    text = error_text(
+        (getattr(diag, "message_primary", None) or str(exc)).strip(),
+        getattr(diag, "message_detail", None),
+        getattr(diag, "message_hint", None),
+        getattr(diag, "statement_position", None),
+    )
     return DatabaseError(text, statement=sql, sqlstate=getattr(exc, "sqlstate", None))
